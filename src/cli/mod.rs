@@ -1,0 +1,122 @@
+//! The command line: raw clap arguments (this file), one module per command, and the mapping
+//! from errors to exit codes. Data goes to stdout; logs and progress go to stderr.
+
+pub mod crawl;
+pub mod demo;
+pub mod get;
+pub mod stats;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Archive news that is syndicated across mirror domains: crawl the origin and its mirrors,
+/// extract each post, fingerprint its normalised body, and keep one canonical record per
+/// article with the provenance of every copy.
+#[derive(Debug, Parser)]
+#[command(
+    name = "trawl",
+    version,
+    after_help = "Start with `trawl demo`: it serves a generated mirror network on 127.0.0.1, crawls it \
+into the store, and prints what collapsed. Then try `trawl stats` and `trawl get <id|url>`.\n\n\
+Exit codes: 0 success; 1 failure while running; 2 bad usage, bad config, or a store or record that does not exist."
+)]
+pub struct Cli {
+    /// Store directory (created by crawls; must exist for queries).
+    #[arg(
+        long,
+        global = true,
+        env = "TRAWL_STORE",
+        default_value = "store",
+        value_name = "DIR"
+    )]
+    pub store: PathBuf,
+
+    /// Configuration file (TOML; see config/example.toml). Without it, the demo network's
+    /// embedded configuration is used.
+    #[arg(long, global = true, env = "TRAWL_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// More log output on stderr (-v debug, -vv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Less log output on stderr (-q warnings only, -qq errors only).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub quiet: u8,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the generated demo mirror network on 127.0.0.1 and crawl it into the store.
+    Demo(demo::DemoArgs),
+    /// Crawl the configured seeds (or --seed URLs) into the store.
+    Crawl(crawl::CrawlArgs),
+    /// Show what the store holds: records, sightings, outcomes, per host.
+    Stats(stats::StatsArgs),
+    /// Show one canonical record with every URL it was seen at.
+    Get(get::GetArgs),
+}
+
+/// Output format for commands that print data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned, human-readable text.
+    #[default]
+    Table,
+    /// JSON for scripts.
+    Json,
+}
+
+/// `--format` as every data command takes it.
+#[derive(Debug, Args)]
+pub struct FormatArg {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// An error caused by what the user asked for (exit code 2), as opposed to a failure while
+/// running (exit code 1).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// The exit code for an error: 2 for usage, config and "not there" errors, 1 otherwise.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    use trawl::config::ConfigError;
+    use trawl::query::QueryError;
+    use trawl::store::StoreError;
+    for cause in err.chain() {
+        if cause.is::<UsageError>() || cause.is::<ConfigError>() {
+            return 2;
+        }
+        if let Some(q) = cause.downcast_ref::<QueryError>() {
+            return if q.is_user_error() { 2 } else { 1 };
+        }
+        if let Some(s) = cause.downcast_ref::<StoreError>() {
+            return match s {
+                StoreError::Sled(_) | StoreError::Corrupt { .. } => 1,
+                _ => 2,
+            };
+        }
+        if let Some(trawl::crawl::CrawlError::NoSeeds) = cause.downcast_ref() {
+            return 2;
+        }
+    }
+    1
+}
+
+/// Prints a JSON value on one line of stdout.
+pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, v)?;
+    writeln!(out)?;
+    Ok(())
+}

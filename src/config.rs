@@ -1,0 +1,699 @@
+//! Configuration: a TOML file (raw, as written) merged with command-line overrides and
+//! validated once into [`Settings`], the typed value every stage consumes.
+//!
+//! Every error names the file, the key and what was expected; unknown keys are errors, so a
+//! typo never silently falls back to a default. Nothing after [`Settings::load`] re-validates.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use regex::Regex;
+use scraper::Selector;
+use serde::Deserialize;
+use thiserror::Error;
+use url::Url;
+
+use crate::dedup::CanonicalPolicy;
+use crate::extract::{date::parse_offset, Extractor, SiteRule};
+use crate::fetch::FetchSettings;
+use crate::fingerprint::{Fingerprinter, Normaliser};
+use crate::scope::{Scope, SiteScope, UrlPolicy, DEFAULT_STRIP_PARAMS};
+
+/// The demo network's configuration, embedded so `trawl demo` works from any directory.
+pub const DEMO_CONFIG: &str = include_str!("../config/demo.toml");
+
+/// A configuration problem: which file, which key, what is wrong.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {file}: {source}")]
+    Read {
+        /// File path.
+        file: PathBuf,
+        /// OS error.
+        source: std::io::Error,
+    },
+    /// TOML syntax error, unknown key or wrong type (toml's message has line and column).
+    #[error("config {file}: {message}")]
+    Parse {
+        /// File path (or `<embedded demo config>`).
+        file: String,
+        /// Parser message.
+        message: String,
+    },
+    /// A value is out of range or malformed.
+    #[error("config {file}: key `{key}`: {message}")]
+    Invalid {
+        /// File path, or `command line`.
+        file: String,
+        /// Dotted key, e.g. `site[1].article[0]`, or the flag.
+        key: String,
+        /// What is wrong and what is expected.
+        message: String,
+    },
+}
+
+/// The file as written. Every table rejects unknown keys.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawConfig {
+    crawl: RawCrawl,
+    url: RawUrl,
+    normalise: RawNormalise,
+    dedup: RawDedup,
+    site: Vec<RawSite>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawCrawl {
+    seeds: Vec<String>,
+    user_agent: String,
+    concurrency: usize,
+    per_host_concurrency: usize,
+    per_host_delay_ms: u64,
+    max_pages: u64,
+    max_depth: u32,
+    timeout_secs: u64,
+    connect_timeout_secs: u64,
+    max_body_bytes: u64,
+    max_redirects: usize,
+    default_timezone: String,
+    resolve: Vec<String>,
+}
+
+impl Default for RawCrawl {
+    fn default() -> Self {
+        RawCrawl {
+            seeds: Vec::new(),
+            user_agent: format!(
+                "trawl/{} (archival news crawler)",
+                env!("CARGO_PKG_VERSION")
+            ),
+            concurrency: 32,
+            per_host_concurrency: 4,
+            per_host_delay_ms: 0,
+            max_pages: 100_000,
+            max_depth: 10,
+            timeout_secs: 30,
+            connect_timeout_secs: 10,
+            max_body_bytes: 10 * 1024 * 1024,
+            max_redirects: 10,
+            default_timezone: "+08:00".into(),
+            resolve: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawUrl {
+    strip_params: Vec<String>,
+    strip_param_prefixes: Vec<String>,
+    max_length: usize,
+}
+
+impl Default for RawUrl {
+    fn default() -> Self {
+        RawUrl {
+            strip_params: DEFAULT_STRIP_PARAMS.iter().map(|s| s.to_string()).collect(),
+            strip_param_prefixes: vec!["utm_".into()],
+            max_length: 2048,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawNormalise {
+    default_boilerplate: bool,
+    drop_lines: Vec<String>,
+    strip_suffixes: Vec<String>,
+    unify_quotes: bool,
+    min_body_chars: usize,
+}
+
+impl Default for RawNormalise {
+    fn default() -> Self {
+        RawNormalise {
+            default_boilerplate: true,
+            drop_lines: Vec::new(),
+            strip_suffixes: Vec::new(),
+            unify_quotes: true,
+            min_body_chars: 50,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawDedup {
+    preferred_hosts: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSite {
+    name: String,
+    hosts: Vec<String>,
+    #[serde(default)]
+    article: Vec<String>,
+    #[serde(default)]
+    listing: Vec<String>,
+    #[serde(default)]
+    extract: Option<RawExtract>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExtract {
+    body: String,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    published: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    author: Option<String>,
+    #[serde(default)]
+    drop: Vec<String>,
+}
+
+/// Values given on the command line; they override the file.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--seed`: replaces the configured seeds when non-empty.
+    pub seeds: Vec<String>,
+    /// `--resolve host=ip:port`: added to the configured pins.
+    pub resolve: Vec<String>,
+    /// `--max-pages`.
+    pub max_pages: Option<u64>,
+    /// `--max-depth`.
+    pub max_depth: Option<u32>,
+    /// `--concurrency`.
+    pub concurrency: Option<usize>,
+    /// `--per-host-concurrency`.
+    pub per_host_concurrency: Option<usize>,
+    /// `--delay-ms`.
+    pub per_host_delay_ms: Option<u64>,
+    /// `--user-agent`.
+    pub user_agent: Option<String>,
+}
+
+/// Crawl-loop limits.
+#[derive(Clone, Debug)]
+pub struct CrawlLimits {
+    /// Requests in flight at once, over all hosts.
+    pub concurrency: usize,
+    /// Requests in flight at once per host.
+    pub per_host_concurrency: usize,
+    /// Minimum time between request starts on one host.
+    pub per_host_delay: Duration,
+    /// Pages fetched per run at most.
+    pub max_pages: u64,
+    /// Link depth from a seed at most.
+    pub max_depth: u32,
+}
+
+/// Validated settings: what the pipeline runs on.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Where the settings came from (file path or `<embedded demo config>`).
+    pub origin: String,
+    /// Seed URLs, normalised.
+    pub seeds: Vec<Url>,
+    /// Crawl-loop limits.
+    pub limits: CrawlLimits,
+    /// HTTP client settings.
+    pub fetch: FetchSettings,
+    /// Scope: URL policy and site patterns.
+    pub scope: Scope,
+    /// Extraction rules.
+    pub extractor: Extractor,
+    /// Normalisation and fingerprinting.
+    pub fingerprinter: Fingerprinter,
+    /// Canonical-copy policy.
+    pub canonical: CanonicalPolicy,
+}
+
+impl Settings {
+    /// Reads `path` (or the embedded demo config when `None`), applies overrides, validates.
+    pub fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Settings, ConfigError> {
+        match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    file: p.to_path_buf(),
+                    source,
+                })?;
+                Self::from_toml(&text, &p.display().to_string(), overrides)
+            }
+            None => Self::from_toml(DEMO_CONFIG, "<embedded demo config>", overrides),
+        }
+    }
+
+    /// Parses and validates TOML text; `origin` names it in errors.
+    pub fn from_toml(
+        text: &str,
+        origin: &str,
+        overrides: &Overrides,
+    ) -> Result<Settings, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            file: origin.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        Validator { origin }.settings(raw, overrides)
+    }
+}
+
+struct Validator<'a> {
+    origin: &'a str,
+}
+
+impl Validator<'_> {
+    fn err(&self, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            file: self.origin.to_string(),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    fn cli_err(&self, flag: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            file: "command line".into(),
+            key: flag.into(),
+            message: message.into(),
+        }
+    }
+
+    fn settings(&self, raw: RawConfig, o: &Overrides) -> Result<Settings, ConfigError> {
+        let c = &raw.crawl;
+        let positive = |key: &str, v: u64| {
+            if v == 0 {
+                Err(self.err(format!("crawl.{key}"), "must be at least 1"))
+            } else {
+                Ok(())
+            }
+        };
+        positive("concurrency", c.concurrency as u64)?;
+        positive("per_host_concurrency", c.per_host_concurrency as u64)?;
+        positive("max_pages", c.max_pages)?;
+        positive("timeout_secs", c.timeout_secs)?;
+        positive("connect_timeout_secs", c.connect_timeout_secs)?;
+        positive("max_body_bytes", c.max_body_bytes)?;
+        if o.concurrency == Some(0) {
+            return Err(self.cli_err("--concurrency", "must be at least 1"));
+        }
+        if o.per_host_concurrency == Some(0) {
+            return Err(self.cli_err("--per-host-concurrency", "must be at least 1"));
+        }
+        if o.max_pages == Some(0) {
+            return Err(self.cli_err("--max-pages", "must be at least 1"));
+        }
+        let zone = parse_offset(&c.default_timezone).ok_or_else(|| {
+            self.err(
+                "crawl.default_timezone",
+                format!(
+                    "`{}` is not a UTC offset; expected e.g. \"+08:00\"",
+                    c.default_timezone
+                ),
+            )
+        })?;
+        if c.user_agent.trim().is_empty() {
+            return Err(self.err("crawl.user_agent", "must not be empty"));
+        }
+
+        let urls = UrlPolicy {
+            strip_params: raw
+                .url
+                .strip_params
+                .iter()
+                .map(|s| s.to_ascii_lowercase())
+                .collect(),
+            strip_prefixes: raw
+                .url
+                .strip_param_prefixes
+                .iter()
+                .map(|s| s.to_ascii_lowercase())
+                .collect(),
+            max_len: raw.url.max_length,
+        };
+        if urls.max_len < 16 {
+            return Err(self.err("url.max_length", "must be at least 16"));
+        }
+
+        let mut resolve = Vec::new();
+        for (i, r) in c.resolve.iter().enumerate() {
+            resolve.push(parse_resolve(r).map_err(|m| self.err(format!("crawl.resolve[{i}]"), m))?);
+        }
+        for r in &o.resolve {
+            resolve.push(parse_resolve(r).map_err(|m| self.cli_err("--resolve", m))?);
+        }
+
+        let (sites, rules) = self.sites(&raw.site)?;
+        let scope = Scope { urls, sites };
+
+        let seeds = if o.seeds.is_empty() {
+            c.seeds
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    self.seed(&scope, s)
+                        .map_err(|m| self.err(format!("crawl.seeds[{i}]"), m))
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            o.seeds
+                .iter()
+                .map(|s| self.seed(&scope, s).map_err(|m| self.cli_err("--seed", m)))
+                .collect::<Result<Vec<_>, _>>()?
+        };
+
+        let n = &raw.normalise;
+        let normaliser = Normaliser::new(
+            n.default_boilerplate,
+            &n.drop_lines,
+            &n.strip_suffixes,
+            n.unify_quotes,
+        )
+        .map_err(|(list, e)| {
+            self.err(
+                format!("normalise.{list}[{}]", e.index),
+                format!("invalid regular expression `{}`: {}", e.pattern, e.source),
+            )
+        })?;
+
+        let user_agent = o.user_agent.clone().unwrap_or_else(|| c.user_agent.clone());
+        Ok(Settings {
+            origin: self.origin.to_string(),
+            seeds,
+            limits: CrawlLimits {
+                concurrency: o.concurrency.unwrap_or(c.concurrency),
+                per_host_concurrency: o.per_host_concurrency.unwrap_or(c.per_host_concurrency),
+                per_host_delay: Duration::from_millis(
+                    o.per_host_delay_ms.unwrap_or(c.per_host_delay_ms),
+                ),
+                max_pages: o.max_pages.unwrap_or(c.max_pages),
+                max_depth: o.max_depth.unwrap_or(c.max_depth),
+            },
+            fetch: FetchSettings {
+                user_agent,
+                timeout: Duration::from_secs(c.timeout_secs),
+                connect_timeout: Duration::from_secs(c.connect_timeout_secs),
+                max_body_bytes: c.max_body_bytes,
+                max_redirects: c.max_redirects,
+                resolve,
+            },
+            extractor: Extractor { rules, zone },
+            fingerprinter: Fingerprinter {
+                normaliser,
+                min_body_chars: n.min_body_chars,
+                zone,
+            },
+            canonical: CanonicalPolicy {
+                preferred_hosts: raw
+                    .dedup
+                    .preferred_hosts
+                    .iter()
+                    .map(|h| h.to_ascii_lowercase())
+                    .collect(),
+            },
+            scope,
+        })
+    }
+
+    fn seed(&self, scope: &Scope, s: &str) -> Result<Url, String> {
+        let url = scope
+            .urls
+            .normalise(s, None)
+            .map_err(|e| format!("{e}; expected an absolute http(s) URL"))?;
+        if scope.site_for(&url).is_none() {
+            return Err(format!(
+                "`{url}` is on no configured site; add its host to a [[site]] table's `hosts`"
+            ));
+        }
+        Ok(url)
+    }
+
+    fn sites(
+        &self,
+        raw: &[RawSite],
+    ) -> Result<(Vec<SiteScope>, Vec<Option<SiteRule>>), ConfigError> {
+        let mut sites = Vec::new();
+        let mut rules = Vec::new();
+        for (i, s) in raw.iter().enumerate() {
+            let key = |k: &str| format!("site[{i}].{k}");
+            if s.name.trim().is_empty() {
+                return Err(self.err(key("name"), "must not be empty"));
+            }
+            if sites.iter().any(|x: &SiteScope| x.name == s.name) {
+                return Err(self.err(
+                    key("name"),
+                    format!("`{}` is used by two sites; names must be unique", s.name),
+                ));
+            }
+            if s.hosts.is_empty() {
+                return Err(self.err(key("hosts"), "must list at least one host name"));
+            }
+            let mut hosts = Vec::new();
+            for (j, h) in s.hosts.iter().enumerate() {
+                let h = h.trim().to_ascii_lowercase();
+                let bare = h.strip_prefix("*.").unwrap_or(&h);
+                if bare.is_empty()
+                    || bare.contains(['/', ':', ' '])
+                    || url::Host::parse(bare).is_err()
+                {
+                    return Err(self.err(
+                        key(&format!("hosts[{j}]")),
+                        format!("`{h}` is not a host name; expected e.g. \"news.example.com\" or \"*.example.com\""),
+                    ));
+                }
+                hosts.push(h);
+            }
+            let regexes = |list: &[String], name: &str| -> Result<Vec<Regex>, ConfigError> {
+                list.iter()
+                    .enumerate()
+                    .map(|(j, p)| {
+                        Regex::new(p).map_err(|e| {
+                            self.err(
+                                key(&format!("{name}[{j}]")),
+                                format!(
+                                    "invalid regular expression (matched against path?query): {e}"
+                                ),
+                            )
+                        })
+                    })
+                    .collect()
+            };
+            let article = regexes(&s.article, "article")?;
+            let listing = regexes(&s.listing, "listing")?;
+            let rule = match &s.extract {
+                None => None,
+                Some(x) => {
+                    let sel = |v: &str, k: &str| {
+                        Selector::parse(v).map_err(|e| {
+                            self.err(
+                                key(&format!("extract.{k}")),
+                                format!("invalid CSS selector `{v}`: {e}"),
+                            )
+                        })
+                    };
+                    let opt =
+                        |v: &Option<String>, k: &str| v.as_deref().map(|v| sel(v, k)).transpose();
+                    Some(SiteRule {
+                        name: s.name.clone(),
+                        body: sel(&x.body, "body")?,
+                        title: opt(&x.title, "title")?,
+                        published: opt(&x.published, "published")?,
+                        source: opt(&x.source, "source")?,
+                        author: opt(&x.author, "author")?,
+                        drop: x
+                            .drop
+                            .iter()
+                            .enumerate()
+                            .map(|(j, d)| sel(d, &format!("drop[{j}]")))
+                            .collect::<Result<_, _>>()?,
+                    })
+                }
+            };
+            sites.push(SiteScope {
+                name: s.name.clone(),
+                hosts,
+                article,
+                listing,
+            });
+            rules.push(rule);
+        }
+        Ok((sites, rules))
+    }
+}
+
+/// `host=ip:port` (or `host:port:ip` as curl writes it) → a DNS pin.
+pub fn parse_resolve(s: &str) -> Result<(String, SocketAddr), String> {
+    let expected = "expected HOST=IP:PORT, e.g. news.example.com=127.0.0.1:8080";
+    let (host, addr) = match s.split_once('=') {
+        Some((h, a)) => (h.trim().to_ascii_lowercase(), a.trim().to_string()),
+        None => {
+            // curl's form: HOST:PORT:ADDR
+            let mut parts = s.splitn(3, ':');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(h), Some(p), Some(a)) if p.parse::<u16>().is_ok() => {
+                    let a = a.trim_matches(['[', ']']);
+                    let addr = if a.contains(':') {
+                        format!("[{a}]:{p}")
+                    } else {
+                        format!("{a}:{p}")
+                    };
+                    (h.to_ascii_lowercase(), addr)
+                }
+                _ => return Err(format!("`{s}`: {expected}")),
+            }
+        }
+    };
+    if host.is_empty() || url::Host::parse(&host).is_err() {
+        return Err(format!("`{s}`: `{host}` is not a host name; {expected}"));
+    }
+    // No DNS lookup here: a pin names an address, and config validation never does I/O.
+    let addr: SocketAddr = addr
+        .parse()
+        .map_err(|_| format!("`{s}`: `{addr}` is not IP:PORT; {expected}"))?;
+    Ok((host, addr))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Settings, ConfigError> {
+        Settings::from_toml(text, "test.toml", &Overrides::default())
+    }
+
+    const MINIMAL: &str = r#"
+        [crawl]
+        seeds = ["http://news.test/"]
+        [[site]]
+        name = "news"
+        hosts = ["news.test"]
+        article = ['^/a/\d+\.html$']
+        listing = ['^/$']
+        [site.extract]
+        body = "div.body p"
+    "#;
+
+    #[test]
+    fn minimal_config_loads_with_defaults() {
+        let s = load(MINIMAL).unwrap();
+        assert_eq!(s.seeds[0].as_str(), "http://news.test/");
+        assert_eq!(s.limits.concurrency, 32);
+        assert_eq!(s.fingerprinter.min_body_chars, 50);
+        assert!(s.extractor.rules[0].is_some());
+    }
+
+    #[test]
+    fn the_demo_config_is_valid() {
+        let s = Settings::load(None, &Overrides::default()).unwrap();
+        assert!(s.scope.sites.len() >= 4);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_the_key() {
+        let e = load(&MINIMAL.replace("[crawl]", "[crawl]\nconcurency = 3"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("test.toml") && e.contains("concurency"), "{e}");
+        let e = load("[crawl]\n[bogus]\n").unwrap_err().to_string();
+        assert!(e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn wrong_types_are_errors() {
+        let e = load(&MINIMAL.replace("[crawl]", "[crawl]\nconcurrency = \"many\""))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("concurrency"), "{e}");
+    }
+
+    #[test]
+    fn invalid_values_name_the_key() {
+        let cases = [
+            (MINIMAL.replace(r"'^/$'", "'(('"), "site[0].listing[0]"),
+            (
+                MINIMAL.replace("div.body p", "div..p"),
+                "site[0].extract.body",
+            ),
+            (
+                MINIMAL.replace("http://news.test/", "ftp://news.test/"),
+                "crawl.seeds[0]",
+            ),
+            (
+                MINIMAL.replace("http://news.test/", "http://other.test/"),
+                "crawl.seeds[0]",
+            ),
+            (
+                MINIMAL.replace("[crawl]", "[crawl]\nconcurrency = 0"),
+                "crawl.concurrency",
+            ),
+            (
+                MINIMAL.replace("[crawl]", "[crawl]\ndefault_timezone = \"CST\""),
+                "crawl.default_timezone",
+            ),
+            (
+                MINIMAL.replace("[crawl]", "[crawl]\nresolve = [\"x\"]"),
+                "crawl.resolve[0]",
+            ),
+            (
+                MINIMAL.replace("\"news.test\"]", "\"news test\"]"),
+                "site[0].hosts[0]",
+            ),
+            (
+                format!("{MINIMAL}\n[normalise]\ndrop_lines = ['[']"),
+                "normalise.drop_lines[0]",
+            ),
+        ];
+        for (text, key) in cases {
+            let e = load(&text).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("`{key}`")),
+                "expected key {key} in: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn overrides_apply_and_are_validated() {
+        let o = Overrides {
+            seeds: vec!["http://news.test/a/1.html".into()],
+            max_pages: Some(5),
+            resolve: vec!["news.test=127.0.0.1:9".into()],
+            ..Default::default()
+        };
+        let s = Settings::from_toml(MINIMAL, "t", &o).unwrap();
+        assert_eq!(s.seeds.len(), 1);
+        assert_eq!(s.limits.max_pages, 5);
+        assert_eq!(s.fetch.resolve[0].1, "127.0.0.1:9".parse().unwrap());
+        let bad = Overrides {
+            seeds: vec!["not a url".into()],
+            ..Default::default()
+        };
+        let e = Settings::from_toml(MINIMAL, "t", &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--seed") && e.contains("command line"), "{e}");
+    }
+
+    #[test]
+    fn resolve_forms() {
+        assert_eq!(
+            parse_resolve("News.test=127.0.0.1:80").unwrap(),
+            ("news.test".to_string(), "127.0.0.1:80".parse().unwrap())
+        );
+        assert_eq!(
+            parse_resolve("a.test:443:127.0.0.1").unwrap().1,
+            "127.0.0.1:443".parse().unwrap()
+        );
+        assert!(parse_resolve("a.test=nowhere").is_err());
+        assert!(parse_resolve("=1.2.3.4:5").is_err());
+    }
+}
