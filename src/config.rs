@@ -598,6 +598,26 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_is_valid() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/example.toml");
+        let s = Settings::load(Some(&path), &Overrides::default()).unwrap();
+        assert_eq!(s.seeds.len(), 2);
+        assert_eq!(s.limits.per_host_concurrency, 2);
+        assert!(
+            s.extractor.rules[1].is_none(),
+            "the mirror uses the generic extractor"
+        );
+        let share = Url::parse(
+            "https://wap.eastmoney.com/html_News/NewsShare.html?infoCode=NW202201210001",
+        )
+        .unwrap();
+        assert_eq!(
+            s.scope.classify(&share).map(|p| p.kind),
+            Some(crate::scope::PageKind::Article)
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_errors_naming_the_key() {
         let e = load(&MINIMAL.replace("[crawl]", "[crawl]\nconcurency = 3"))
             .unwrap_err()

@@ -107,7 +107,7 @@ pub fn admit(
     record.copies.push(copy);
     let (winner, reason) = choose(&record.copies, policy);
     if record.copies[winner].url == candidate.url {
-        tracing::info!(
+        tracing::debug!(
             record = %record.id,
             from = %record.canonical.url,
             to = %candidate.url,
