@@ -82,7 +82,7 @@ fn main() {
 
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path()).expect("store");
-    let run = store.begin_run().expect("run");
+    let (run, _) = store.begin_run(false).expect("run");
     let t = Instant::now();
     for (post, fp) in posts.iter().zip(&fps) {
         let host = url::Url::parse(&post.url)

@@ -177,6 +177,8 @@ struct RawSite {
     extract: Option<RawExtract>,
     #[serde(default)]
     ignore_robots: bool,
+    #[serde(default)]
+    recrawl_after: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -572,17 +574,44 @@ impl Validator<'_> {
                     })
                 }
             };
+            let recrawl_after = match &s.recrawl_after {
+                None => DEFAULT_RECRAWL_AFTER,
+                Some(v) => parse_duration(v).ok_or_else(|| {
+                    self.err(key("recrawl_after"), format!("`{v}` is not a duration; expected e.g. \"30m\", \"12h\", \"7d\" or \"0s\""))
+                })?,
+            };
             sites.push(SiteScope {
                 name: s.name.clone(),
                 hosts,
                 article,
                 listing,
                 obey_robots: !s.ignore_robots,
+                recrawl_after,
             });
             rules.push(rule);
         }
         Ok((sites, rules))
     }
+}
+
+/// Article pages are re-fetched (conditionally) once a day unless a site says otherwise.
+pub const DEFAULT_RECRAWL_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// `90s`, `30m`, `12h`, `7d`, `1w` (or a bare number of seconds) → a duration.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n.parse().ok()?;
+    let secs = match unit.trim() {
+        "" | "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return None,
+    };
+    n.checked_mul(secs).map(Duration::from_secs)
 }
 
 /// `host=ip:port` (or `host:port:ip` as curl writes it) → a DNS pin.
@@ -756,6 +785,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("--seed") && e.contains("command line"), "{e}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("7d"), Some(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_duration("0s"), Some(Duration::ZERO));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("5y"), None);
+        let e = load(&MINIMAL.replace(
+            "name = \"news\"",
+            "name = \"news\"\nrecrawl_after = \"often\"",
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("site[0].recrawl_after"), "{e}");
     }
 
     #[test]

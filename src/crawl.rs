@@ -9,13 +9,14 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serde::Serialize;
 use thiserror::Error;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinSet;
 use url::Url;
 
@@ -25,9 +26,10 @@ use crate::extract::{self, Extraction};
 use crate::fetch::retry::{parse_retry_after, status_is_transient};
 use crate::fetch::robots::{self, Rules, Verdict};
 use crate::fetch::{self, charset, FetchError, Fetcher, Validators};
-use crate::frontier::{Entry, Frontier, MemoryFrontier};
-use crate::model::{Outcome, RawResponse, RecordId, Run, RunId, Sighting, UrlState};
+use crate::frontier::{Entry, Frontier, FrontierError};
+use crate::model::{Outcome, RawResponse, RecordId, Run, RunEnd, RunId, Sighting, UrlState};
 use crate::scope::PageKind;
+use crate::store::frontier::SledFrontier;
 use crate::store::{Ingest, Store, StoreError};
 
 /// Why a crawl could not run (as opposed to URLs failing, which a crawl survives).
@@ -39,6 +41,9 @@ pub enum CrawlError {
     /// The store failed; the crawl stops rather than lose data.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The frontier's storage failed.
+    #[error(transparent)]
+    Frontier(#[from] FrontierError),
     /// The configuration has nothing to crawl.
     #[error("no seeds: give --seed URL or set crawl.seeds in the config")]
     NoSeeds,
@@ -82,10 +87,14 @@ pub struct CrawlSummary {
     pub skips: BTreeMap<String, u64>,
     /// Counts per host.
     pub hosts: BTreeMap<String, HostCounts>,
+    /// Article pages not fetched because they were fetched less than `recrawl_after` ago.
+    pub fresh: u64,
     /// Wall-clock seconds.
     pub seconds: f64,
     /// Whether the crawl was stopped before the frontier emptied.
     pub interrupted: bool,
+    /// Whether this run continued an unfinished one.
+    pub resumed: bool,
 }
 
 impl CrawlSummary {
@@ -146,10 +155,43 @@ enum Finished {
     Robots(String, Verdict),
 }
 
-/// Work for the writer thread.
-enum Write {
+/// What the writer records for one URL.
+enum Action {
+    /// Archive a post.
     Ingest(Box<Candidate>, Box<Ingest>),
+    /// Record an outcome.
     State(Box<UrlState>),
+    /// An article not due for a recrawl: nothing to record.
+    Fresh,
+}
+
+/// Work for the writer thread: an action, then the links the page offered, then the frontier
+/// entry marked done. In that order, so a crash between them only ever re-fetches a page
+/// (ingest is idempotent within a run), never loses its links.
+struct Write {
+    action: Action,
+    links: Vec<Entry>,
+    depth_skipped: Vec<Url>,
+    done: Option<Url>,
+}
+
+impl Write {
+    fn state(state: UrlState, done: Option<Url>) -> Write {
+        Write {
+            action: Action::State(Box::new(state)),
+            links: Vec::new(),
+            depth_skipped: Vec::new(),
+            done,
+        }
+    }
+}
+
+/// Writes the scheduler has handed over and the writer has not finished; the scheduler may
+/// only conclude the frontier is empty when this is zero.
+#[derive(Default)]
+struct InFlightWrites {
+    count: AtomicUsize,
+    changed: Notify,
 }
 
 /// robots.txt knowledge about one host.
@@ -180,47 +222,89 @@ struct Host {
 /// How many times an unavailable robots.txt is asked for before the host is given up.
 const ROBOTS_TRIES: u32 = 3;
 
-/// Crawls from the configured seeds into `store` until the frontier is empty, the page limit
-/// is reached, or `stop` turns true (then in-flight pages finish and nothing new starts).
+/// How to start a crawl.
+#[derive(Clone, Copy, Debug)]
+pub struct CrawlOptions {
+    /// Continue the store's unfinished run, if there is one (a crash or a stop left it).
+    /// Otherwise such a run is marked abandoned and a fresh one starts.
+    pub resume: bool,
+}
+
+impl Default for CrawlOptions {
+    fn default() -> Self {
+        CrawlOptions { resume: true }
+    }
+}
+
+/// Crawls from the configured seeds into `store`, resuming an unfinished run, until the
+/// frontier is empty, the page limit is reached, or `stop` turns true (then in-flight pages
+/// finish, nothing new starts, and the queue is kept for the next run to resume).
 pub async fn crawl(
     settings: Arc<Settings>,
     store: &Store,
+    stop: watch::Receiver<bool>,
+) -> Result<CrawlSummary, CrawlError> {
+    crawl_with(settings, store, stop, CrawlOptions::default()).await
+}
+
+/// [`crawl`] with explicit options.
+pub async fn crawl_with(
+    settings: Arc<Settings>,
+    store: &Store,
     mut stop: watch::Receiver<bool>,
+    options: CrawlOptions,
 ) -> Result<CrawlSummary, CrawlError> {
     if settings.seeds.is_empty() {
         return Err(CrawlError::NoSeeds);
     }
     let fetcher = Fetcher::new(&settings.fetch)?;
-    let run = store.begin_run()?;
+    let (run, resumed) = store.begin_run(options.resume)?;
+    let mut frontier = store.frontier(run.id)?;
     let started = Instant::now();
-    tracing::info!(run = %run.id, seeds = settings.seeds.len(), "crawl started");
+    if resumed {
+        tracing::info!(run = %run.id, queued = frontier.queued(), "resuming an unfinished crawl");
+    } else {
+        tracing::info!(run = %run.id, seeds = settings.seeds.len(), "crawl started");
+    }
+    for seed in &settings.seeds {
+        if let Some(placement) = settings.scope.classify_seed(seed) {
+            frontier.push(Entry {
+                url: seed.clone(),
+                depth: 0,
+                placement,
+                attempt: 0,
+            })?;
+        }
+    }
+    // The seeds are the run's starting point: make them durable before fetching anything.
+    store.flush()?;
 
     let (tx, rx) = mpsc::unbounded_channel::<Write>();
-    let writer = spawn_writer(store.clone(), settings.clone(), run.clone(), rx);
+    let writes = Arc::new(InFlightWrites::default());
+    let writer = spawn_writer(
+        store.clone(),
+        frontier.clone(),
+        settings.clone(),
+        run.clone(),
+        rx,
+        writes.clone(),
+    );
     let mut s = Scheduler {
         settings: settings.clone(),
         fetcher,
         store: store.clone(),
         run: run.id,
         tx,
-        frontier: MemoryFrontier::new(),
+        writes,
+        frontier,
         retries: BinaryHeap::new(),
         retry_seq: 0,
         hosts: HashMap::new(),
         tasks: JoinSet::new(),
         pages: 0,
         requests: HashMap::new(),
+        error: None,
     };
-    for seed in &settings.seeds {
-        if let Some(placement) = settings.scope.classify_seed(seed) {
-            s.frontier.push(Entry {
-                url: seed.clone(),
-                depth: 0,
-                placement,
-                attempt: 0,
-            });
-        }
-    }
 
     let mut stopping = *stop.borrow();
     let mut last_progress = Instant::now();
@@ -228,17 +312,28 @@ pub async fn crawl(
         if !stopping {
             s.launch();
         }
-        let idle = s.tasks.is_empty() && s.retries.is_empty();
+        if s.error.is_some() {
+            stopping = true;
+        }
+        let idle = s.tasks.is_empty()
+            && s.retries.is_empty()
+            && s.writes.count.load(Ordering::SeqCst) == 0;
         if idle && (stopping || s.frontier.is_empty() || s.pages >= settings.limits.max_pages) {
             break;
         }
+        if stopping && s.tasks.is_empty() {
+            break;
+        }
         let wake = s.next_wake();
+        let writes = s.writes.clone();
         tokio::select! {
             Some(joined) = s.tasks.join_next() => match joined {
                 Ok(finished) => s.finished(finished),
-                // A task panicked: a bug. The URL stays unrecorded and is retried next run.
+                // A task panicked: a bug. Its entry stays in flight and is fetched again when
+                // the run resumes.
                 Err(e) => tracing::error!("crawl task failed: {e}"),
             },
+            _ = writes.changed.notified() => {}
             _ = tokio::time::sleep_until(wake.into()), if !stopping => {}
             changed = stop.changed(), if !stopping => {
                 if changed.is_err() || *stop.borrow() {
@@ -247,14 +342,12 @@ pub async fn crawl(
                 }
             }
         }
-        if stopping && s.tasks.is_empty() {
-            break;
-        }
         if last_progress.elapsed() >= Duration::from_secs(2) {
             last_progress = Instant::now();
             tracing::info!(
                 pages = s.pages,
                 in_flight = s.tasks.len(),
+                queued = s.frontier.queued(),
                 waiting_retries = s.retries.len(),
                 "progress"
             );
@@ -262,35 +355,37 @@ pub async fn crawl(
     }
 
     let interrupted = stopping;
-    // Whatever is left is accounted for, not silently dropped.
-    let reason = if interrupted { "stopped" } else { "max_pages" };
-    let leftovers: Vec<Entry> = s
-        .frontier
-        .drain()
-        .into_iter()
-        .chain(s.retries.drain().map(|Reverse(d)| d.entry))
-        .collect();
-    for entry in leftovers {
-        s.record(UrlState::new(
-            entry.url.as_str(),
-            Outcome::Skipped {
-                reason: reason.into(),
-            },
-            s.run,
-            None,
-            entry.attempt,
-        ));
+    let mut page_limited = false;
+    if !interrupted {
+        // Whatever the page limit left in the queue is accounted for, not silently dropped.
+        for entry in s.frontier.drain()? {
+            page_limited = true;
+            let state = UrlState::new(
+                entry.url.as_str(),
+                Outcome::Skipped {
+                    reason: "max_pages".into(),
+                },
+                s.run,
+                None,
+                entry.attempt,
+            );
+            let _ = s.tx.send(Write::state(state, None));
+        }
     }
     let requests = std::mem::take(&mut s.requests);
     let pages = s.pages;
+    let error = s.error.take();
     drop(s);
     let mut summary = writer.await.unwrap_or_else(|e| {
-        Err(StoreError::Corrupt {
+        Err(CrawlError::Store(StoreError::Corrupt {
             tree: "writer",
             key: String::new(),
             detail: e.to_string(),
-        })
+        }))
     })?;
+    if let Some(e) = error {
+        return Err(e);
+    }
     summary.pages = pages;
     summary.fetched = requests.values().sum();
     for (host, n) in requests {
@@ -298,10 +393,25 @@ pub async fn crawl(
     }
     summary.seconds = started.elapsed().as_secs_f64();
     summary.interrupted = interrupted;
+    summary.resumed = resumed;
     let mut run = run;
-    run.finished = Some(Utc::now());
-    run.outcomes = summary.outcomes.clone();
-    store.put_run(&run)?;
+    for (k, v) in &summary.outcomes {
+        *run.outcomes.entry(k.clone()).or_default() += v;
+    }
+    if interrupted {
+        // Left unfinished on purpose: the next crawl resumes it.
+        run.ended = Some(RunEnd::Stopped);
+        store.put_run(&run)?;
+    } else {
+        run.finished = Some(Utc::now());
+        run.ended = Some(if page_limited {
+            RunEnd::PageLimit
+        } else {
+            RunEnd::Completed
+        });
+        store.put_run(&run)?;
+        store.drop_frontier(run.id)?;
+    }
     store.flush()?;
     tracing::info!(run = %run.id, requests = summary.fetched, posts = summary.posts, seconds = summary.seconds, "crawl finished");
     Ok(summary)
@@ -341,7 +451,8 @@ struct Scheduler {
     store: Store,
     run: RunId,
     tx: mpsc::UnboundedSender<Write>,
-    frontier: MemoryFrontier,
+    writes: Arc<InFlightWrites>,
+    frontier: SledFrontier,
     /// Entries waiting for a retry, by due time.
     retries: BinaryHeap<Reverse<Delayed>>,
     retry_seq: u64,
@@ -351,6 +462,8 @@ struct Scheduler {
     pages: u64,
     /// Requests per host (all attempts and robots.txt).
     requests: HashMap<String, u64>,
+    /// A frontier failure: the crawl stops (in-flight work finishes) and reports it.
+    error: Option<CrawlError>,
 }
 
 impl Scheduler {
@@ -377,10 +490,24 @@ impl Scheduler {
         })
     }
 
-    fn record(&self, state: UrlState) {
+    fn send(&self, write: Write) {
+        self.writes.count.fetch_add(1, Ordering::SeqCst);
         // The writer outlives the scheduler's sender; a send error means it already failed,
         // and its error is reported when it is joined.
-        let _ = self.tx.send(Write::State(Box::new(state)));
+        if self.tx.send(write).is_err() {
+            self.writes.count.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Records the outcome of an entry taken from the frontier, and marks it done.
+    fn record(&self, state: UrlState) {
+        let done = Url::parse(&state.url).ok();
+        self.send(Write::state(state, done));
+    }
+
+    fn fail(&mut self, e: FrontierError) {
+        tracing::error!("{e}; stopping the crawl");
+        self.error.get_or_insert(CrawlError::Frontier(e));
     }
 
     /// Starts every robots fetch and page fetch the limits allow right now.
@@ -389,7 +516,9 @@ impl Scheduler {
         // Due retries go back to the frontier.
         while self.retries.peek().is_some_and(|Reverse(d)| d.due <= now) {
             if let Some(Reverse(d)) = self.retries.pop() {
-                self.frontier.requeue(d.entry);
+                if let Err(e) = self.frontier.requeue(d.entry) {
+                    return self.fail(e);
+                }
             }
         }
         let limits = self.settings.limits.clone();
@@ -401,6 +530,8 @@ impl Scheduler {
             let Some(url) = self
                 .frontier
                 .peek_host(&name)
+                .ok()
+                .flatten()
                 .and_then(|e| robots::robots_url(&e.url))
             else {
                 continue;
@@ -439,8 +570,10 @@ impl Scheduler {
                     _ => false,
                 },
             };
-            let Some(entry) = self.frontier.pop_ready(&mut ready) else {
-                return;
+            let entry = match self.frontier.pop_ready(&mut ready) {
+                Ok(Some(entry)) => entry,
+                Ok(None) => return,
+                Err(e) => return self.fail(e),
             };
             let name = entry.host().to_string();
             let host = self.host(&name);
@@ -477,8 +610,19 @@ impl Scheduler {
             if entry.attempt == 0 {
                 if self.pages >= limits.max_pages {
                     // Over the page budget: back in the queue, accounted for at the end.
-                    self.frontier.requeue(entry);
+                    if let Err(e) = self.frontier.requeue(entry) {
+                        self.fail(e);
+                    }
                     return;
+                }
+                if self.is_fresh(&entry) {
+                    self.send(Write {
+                        action: Action::Fresh,
+                        links: Vec::new(),
+                        depth_skipped: Vec::new(),
+                        done: Some(entry.url.clone()),
+                    });
+                    continue;
                 }
                 self.pages += 1;
             }
@@ -496,6 +640,29 @@ impl Scheduler {
                 let result = process(&fetcher, &settings, &store, &entry, run).await;
                 Finished::Page(entry, result)
             });
+        }
+    }
+
+    /// Whether an article page was fetched recently enough to skip (listings always go).
+    fn is_fresh(&self, entry: &Entry) -> bool {
+        if entry.placement.kind != PageKind::Article {
+            return false;
+        }
+        let Some(site) = self.settings.scope.sites.get(entry.placement.site) else {
+            return false;
+        };
+        if site.recrawl_after.is_zero() {
+            return false;
+        }
+        // A read of the URL's state; writes all go through the writer.
+        match self.store.url_state(entry.url.as_str()) {
+            Ok(Some(state)) if state.record.is_some() && state.run != self.run => {
+                let age = (Utc::now() - state.last_fetch)
+                    .to_std()
+                    .unwrap_or(Duration::ZERO);
+                age < site.recrawl_after
+            }
+            _ => false,
         }
     }
 
@@ -561,7 +728,7 @@ impl Scheduler {
 
     fn page_done(&mut self, entry: Entry, result: PageResult) {
         let name = entry.host().to_string();
-        let links = match result {
+        let action_links = match result {
             PageResult::Retry {
                 class,
                 message,
@@ -627,19 +794,20 @@ impl Scheduler {
                     sighting: *sighting,
                     raw: Some(*raw),
                 };
-                let _ = self.tx.send(Write::Ingest(candidate, Box::new(ingest)));
-                links
+                (Action::Ingest(candidate, Box::new(ingest)), links)
             }
             PageResult::Done { mut state, links } => {
                 if !matches!(state.outcome, Outcome::Failed { .. }) {
                     self.host(&name).failures = 0;
                 }
                 state.attempts = entry.attempt + 1;
-                let _ = self.tx.send(Write::State(state));
-                links
+                (Action::State(state), links)
             }
         };
+        let (action, links) = action_links;
         let depth = entry.depth + 1;
+        let mut next = Vec::new();
+        let mut depth_skipped = Vec::new();
         for link in links {
             let Ok(url) = self.settings.scope.urls.normalise_url(link) else {
                 continue;
@@ -648,21 +816,22 @@ impl Scheduler {
                 continue;
             };
             if depth > self.settings.limits.max_depth {
-                if self.frontier.mark_seen(&url) {
-                    let outcome = Outcome::Skipped {
-                        reason: "max_depth".into(),
-                    };
-                    self.record(UrlState::new(url.as_str(), outcome, self.run, None, 0));
-                }
-                continue;
+                depth_skipped.push(url);
+            } else {
+                next.push(Entry {
+                    url,
+                    depth,
+                    placement,
+                    attempt: 0,
+                });
             }
-            self.frontier.push(Entry {
-                url,
-                depth,
-                placement,
-                attempt: 0,
-            });
         }
+        self.send(Write {
+            action,
+            links: next,
+            depth_skipped,
+            done: Some(entry.url),
+        });
     }
 }
 
@@ -878,35 +1047,62 @@ fn analyse(settings: &Settings, entry: &Entry, fetched: fetch::Fetched, run: Run
     }
 }
 
-/// The single writer: dedup + store, and the summary's counts.
+/// The single writer: dedup + store, frontier pushes and done marks, and the summary.
 fn spawn_writer(
     store: Store,
+    mut frontier: SledFrontier,
     settings: Arc<Settings>,
     run: Run,
     mut rx: mpsc::UnboundedReceiver<Write>,
-) -> tokio::task::JoinHandle<Result<CrawlSummary, StoreError>> {
+    writes: Arc<InFlightWrites>,
+) -> tokio::task::JoinHandle<Result<CrawlSummary, CrawlError>> {
     tokio::task::spawn_blocking(move || {
         let mut summary = CrawlSummary {
             run: run.id.0,
             ..Default::default()
         };
+        let host_of = |url: &str| {
+            Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default()
+        };
         while let Some(w) = rx.blocking_recv() {
-            match w {
-                Write::Ingest(candidate, ingest) => {
-                    let (_, outcome) = store.ingest(&ingest, |existing| {
-                        dedup::admit(existing, &candidate, &settings.canonical)
-                    })?;
-                    summary.count(&ingest.sighting.host, &outcome);
+            let result = (|| -> Result<(), CrawlError> {
+                match w.action {
+                    Action::Ingest(candidate, ingest) => {
+                        let (_, outcome) = store.ingest(&ingest, |existing| {
+                            dedup::admit(existing, &candidate, &settings.canonical)
+                        })?;
+                        summary.count(&ingest.sighting.host, &outcome);
+                    }
+                    Action::State(s) => {
+                        store.put_url_state(&s)?;
+                        summary.count(&host_of(&s.url), &s.outcome);
+                    }
+                    Action::Fresh => summary.fresh += 1,
                 }
-                Write::State(s) => {
-                    let host = Url::parse(&s.url)
-                        .ok()
-                        .and_then(|u| u.host_str().map(str::to_string))
-                        .unwrap_or_default();
-                    store.put_url_state(&s)?;
-                    summary.count(&host, &s.outcome);
+                for entry in w.links {
+                    frontier.push(entry)?;
                 }
-            }
+                for url in w.depth_skipped {
+                    if frontier.mark_seen(&url)? {
+                        let outcome = Outcome::Skipped {
+                            reason: "max_depth".into(),
+                        };
+                        let state = UrlState::new(url.as_str(), outcome, run.id, None, 0);
+                        store.put_url_state(&state)?;
+                        summary.count(&host_of(url.as_str()), &state.outcome);
+                    }
+                }
+                if let Some(url) = w.done {
+                    frontier.done(&url)?;
+                }
+                Ok(())
+            })();
+            writes.count.fetch_sub(1, Ordering::SeqCst);
+            writes.changed.notify_one();
+            result?;
         }
         Ok(summary)
     })

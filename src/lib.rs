@@ -16,5 +16,6 @@ pub mod fingerprint;
 pub mod frontier;
 pub mod model;
 pub mod query;
+pub mod schedule;
 pub mod scope;
 pub mod store;

@@ -22,6 +22,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Demo(a) => cli::demo::run(&cli.store, config, a),
         Command::Crawl(a) => cli::crawl::run(&cli.store, config, a),
+        Command::Run(a) => cli::run::run(&cli.store, config, a),
+        Command::Runs(a) => cli::runs::run(&cli.store, a),
         Command::Stats(a) => cli::stats::run(&cli.store, a),
         Command::Get(a) => cli::get::run(&cli.store, config, a),
     };

@@ -396,6 +396,34 @@ pub struct Run {
     pub finished: Option<DateTime<Utc>>,
     /// Outcome counts by kind (`new`, `duplicate`, `hub`, `skipped`, `failed`).
     pub outcomes: std::collections::BTreeMap<String, u64>,
+    /// How the run ended; `None` while it runs, or if the process died (it is then resumed).
+    #[serde(default)]
+    pub ended: Option<RunEnd>,
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunEnd {
+    /// The frontier emptied.
+    Completed,
+    /// The page limit was reached; the rest of the queue was recorded as skipped.
+    PageLimit,
+    /// Stopped by a signal; the queue is kept and the next crawl resumes it.
+    Stopped,
+    /// Left unfinished and replaced by a fresh run (`--fresh`).
+    Abandoned,
+}
+
+impl fmt::Display for RunEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RunEnd::Completed => "completed",
+            RunEnd::PageLimit => "page limit",
+            RunEnd::Stopped => "stopped",
+            RunEnd::Abandoned => "abandoned",
+        })
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -137,7 +137,7 @@ impl UrlPolicy {
 }
 
 /// What kind of page a URL is, by the configured patterns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PageKind {
     /// An article page: extract a post from it.
     Article,
@@ -158,6 +158,9 @@ pub struct SiteScope {
     pub listing: Vec<Regex>,
     /// Whether this site's robots.txt is obeyed (a config opt-out can turn it off).
     pub obey_robots: bool,
+    /// An article page fetched less than this long ago is not fetched again (listings are
+    /// fetched every run). When it is due, the fetch is conditional.
+    pub recrawl_after: std::time::Duration,
 }
 
 impl SiteScope {
@@ -189,7 +192,7 @@ pub struct Scope {
 }
 
 /// Where a URL falls in the scope.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Placement {
     /// Index into [`Scope::sites`].
     pub site: usize,
@@ -338,6 +341,7 @@ mod tests {
                 article: vec![Regex::new(r"^/html_News/NewsShare\.html\?infoCode=NW\d+$").unwrap()],
                 listing: vec![Regex::new(r"^/$").unwrap()],
                 obey_robots: true,
+                recrawl_after: std::time::Duration::ZERO,
             }],
         };
         let a = Url::parse("http://news.test/html_News/NewsShare.html?infoCode=NW2022").unwrap();

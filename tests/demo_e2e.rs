@@ -142,31 +142,38 @@ async fn the_gbk_mirror_decodes_to_the_origin_text() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_second_crawl_adds_sightings_but_no_records() {
+async fn a_second_crawl_refetches_listings_and_skips_fresh_articles() {
     let network = Arc::new(Network::generate(3, 30));
     let server = common::start(network.clone()).await;
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    common::crawl_into(
+    let first = common::crawl_into(
         common::demo_settings(server.addr(), Overrides::default()),
         &store,
     )
     .await;
-    let first = store.counts();
-    let again = common::crawl_into(
+    let before = store.counts();
+    let second = common::crawl_into(
         common::demo_settings(server.addr(), Overrides::default()),
         &store,
     )
     .await;
-    let second = store.counts();
-    assert_eq!(second.records, first.records);
+    let after = store.counts();
+    assert_eq!(after.records, before.records);
     assert_eq!(
-        second.sightings,
-        2 * first.sightings,
-        "nothing is overwritten"
+        after.sightings, before.sightings,
+        "fresh articles are not fetched again"
     );
-    assert_eq!(again.outcomes.get("new"), None);
-    assert_eq!(second.runs, 2);
+    assert_eq!(
+        second.fresh, first.posts,
+        "every article page is within recrawl_after (1 day)"
+    );
+    assert_eq!(
+        second.pages, first.outcomes["hub"],
+        "only listings are fetched"
+    );
+    assert_eq!(second.outcomes.get("new"), None);
+    assert_eq!(after.runs, 2);
     server.shutdown().await;
 }
 

@@ -39,6 +39,10 @@ pub struct CrawlFlags {
     /// User-Agent header.
     #[arg(long, value_name = "UA")]
     pub user_agent: Option<String>,
+    /// Start a new run even if the store has an unfinished one (which is then abandoned).
+    /// By default an unfinished run (after a crash or a stop) is resumed.
+    #[arg(long)]
+    pub fresh: bool,
 }
 
 impl CrawlFlags {
@@ -84,11 +88,19 @@ pub fn run(store_dir: &Path, config: Option<&Path>, args: &CrawlArgs) -> Result<
     let settings = Settings::load(Some(config), &args.flags.overrides(Vec::new()))?;
     let store = Store::open(store_dir)?;
     let runtime = runtime()?;
+    let options = trawl::crawl::CrawlOptions {
+        resume: !args.flags.fresh,
+    };
     let summary = runtime.block_on(async {
         let stop = stop_signal();
-        crawl::crawl(Arc::new(settings), &store, stop).await
+        crawl::crawl_with(Arc::new(settings), &store, stop, options).await
     })?;
-    print_summary(&summary, args.format.format, None)
+    let counts = store.counts();
+    print_summary(
+        &summary,
+        args.format.format,
+        Some((counts.records, counts.sightings)),
+    )
 }
 
 /// A multi-threaded tokio runtime.
@@ -172,8 +184,11 @@ pub fn print_summary(s: &CrawlSummary, format: Format, totals: Option<(u64, u64)
             host, h.fetched, h.new, h.duplicate, h.not_modified, h.hub, h.skipped, h.failed
         );
     }
+    if s.fresh > 0 {
+        println!("  not due (fresh)     {}", s.fresh);
+    }
     if s.interrupted {
-        println!("\nstopped before the frontier was empty; run the same command again to continue");
+        println!("\nstopped before the frontier was empty; the queue is kept: run the same command again to resume (or add --fresh to start over)");
     }
     Ok(())
 }

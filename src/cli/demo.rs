@@ -107,7 +107,11 @@ async fn crawl_demo(
     let settings = Settings::load(config, &args.flags.overrides(pins))?;
     let store = Store::open(store_dir)?;
     tracing::info!(articles = network.articles().len(), %addr, store = %store_dir.display(), "demo network up");
-    let summary = trawl::crawl::crawl(Arc::new(settings), &store, stop_signal()).await;
+    let options = trawl::crawl::CrawlOptions {
+        resume: !args.flags.fresh,
+    };
+    let summary =
+        trawl::crawl::crawl_with(Arc::new(settings), &store, stop_signal(), options).await;
     server.shutdown().await;
     let summary = summary?;
     let counts = store.counts();

@@ -4,6 +4,8 @@
 pub mod crawl;
 pub mod demo;
 pub mod get;
+pub mod run;
+pub mod runs;
 pub mod stats;
 
 use std::path::PathBuf;
@@ -55,8 +57,12 @@ pub struct Cli {
 pub enum Command {
     /// Serve the generated demo mirror network on 127.0.0.1 and crawl it into the store.
     Demo(demo::DemoArgs),
-    /// Crawl the configured seeds (or --seed URLs) into the store.
+    /// Crawl the configured seeds (or --seed URLs) into the store; resumes an unfinished run.
     Crawl(crawl::CrawlArgs),
+    /// Crawl on a schedule (--every 30m or --cron EXPR) until stopped.
+    Run(run::RunArgs),
+    /// List the store's crawl runs and how each ended.
+    Runs(runs::RunsArgs),
     /// Show what the store holds: records, sightings, outcomes, per host.
     Stats(stats::StatsArgs),
     /// Show one canonical record with every URL it was seen at.
@@ -101,7 +107,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         }
         if let Some(s) = cause.downcast_ref::<StoreError>() {
             return match s {
-                StoreError::Sled(_) | StoreError::Corrupt { .. } => 1,
+                StoreError::Sled(_) | StoreError::Corrupt { .. } | StoreError::Locked { .. } => 1,
                 _ => 2,
             };
         }

@@ -10,6 +10,8 @@
 //! transaction, so a crash never leaves an index pointing at nothing. Durability points are
 //! explicit ([`Store::flush`]); anything unflushed at a crash counts as not done.
 
+pub mod frontier;
+
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
@@ -25,25 +27,35 @@ use crate::model::{
 pub const SCHEMA_VERSION: u32 = 1;
 const SCHEMA_KEY: &[u8] = b"schema_version";
 const NEXT_RUN_KEY: &[u8] = b"next_run";
+/// File in the store directory naming the process that has it open.
+const HOLDER_FILE: &str = "holder";
 
 /// What can go wrong with the store.
 #[derive(Debug, Error)]
 pub enum StoreError {
     /// The directory could not be created.
-    #[error("cannot create store directory {path}: {source}")]
+    #[error("cannot create store directory {path}: {cause}")]
     Create {
         /// Store path.
         path: PathBuf,
         /// OS error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    /// sled refused to open it (permissions, a lock held by another process, corruption).
-    #[error("cannot open store {path}: {source}")]
+    /// sled refused to open it (permissions, corruption).
+    #[error("cannot open store {path}: {cause}")]
     Open {
         /// Store path.
         path: PathBuf,
         /// sled's error.
-        source: sled::Error,
+        cause: sled::Error,
+    },
+    /// Another process has the store open (sled allows one process at a time).
+    #[error("store {path} is in use by another trawl process ({holder}); wait for it to finish, stop it, or use another --store")]
+    Locked {
+        /// Store path.
+        path: PathBuf,
+        /// Who holds it, as that process recorded it.
+        holder: String,
     },
     /// A query was asked of a store that does not exist.
     #[error("no store at {path} (run `trawl crawl` or `trawl demo` first, or pass --store DIR)")]
@@ -135,9 +147,9 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens the store at `path`, creating it if needed (for crawls).
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(path).map_err(|source| StoreError::Create {
+        std::fs::create_dir_all(path).map_err(|cause| StoreError::Create {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
         Self::open_dir(path)
     }
@@ -153,15 +165,36 @@ impl Store {
     }
 
     fn open_dir(path: &Path) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open {
+        let open_err = |cause| StoreError::Open {
             path: path.to_path_buf(),
-            source,
+            cause,
         };
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(64 * 1024 * 1024)
             .open()
-            .map_err(open_err)?;
+            .map_err(|e| match e {
+                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+                    StoreError::Locked {
+                        path: path.to_path_buf(),
+                        holder: std::fs::read_to_string(path.join(HOLDER_FILE))
+                            .map(|s| s.trim().to_string())
+                            .unwrap_or_else(|_| "unknown process".into()),
+                    }
+                }
+                other => open_err(other),
+            })?;
+        // Recorded so that a second process can say who holds the lock. Best effort: a
+        // read-only directory still opens.
+        let _ = std::fs::write(
+            path.join(HOLDER_FILE),
+            format!(
+                "pid {}: `{}`, since {}",
+                std::process::id(),
+                std::env::args().collect::<Vec<_>>().join(" "),
+                Utc::now().format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+        );
         let tree = |name: &str| db.open_tree(name).map_err(open_err);
         let store = Store {
             path: path.to_path_buf(),
@@ -212,13 +245,38 @@ impl Store {
         }
     }
 
+    /// The persistent frontier of `run` (created empty, or reopened with in-flight entries
+    /// queued again).
+    pub fn frontier(&self, run: RunId) -> Result<frontier::SledFrontier, StoreError> {
+        frontier::SledFrontier::open(&self.db, run)
+    }
+
+    /// Deletes a run's frontier (once the run is over, its queue and seen set are not needed).
+    pub fn drop_frontier(&self, run: RunId) -> Result<(), StoreError> {
+        for name in frontier::tree_names(run) {
+            self.db.drop_tree(name)?;
+        }
+        Ok(())
+    }
+
     /// Where the store lives.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Starts a run: allocates its id and records its start.
-    pub fn begin_run(&self) -> Result<Run, StoreError> {
+    /// Starts a run: resumes the unfinished one when `resume` is set and there is one (its
+    /// frontier is kept), otherwise marks any unfinished run abandoned, drops its frontier, and
+    /// allocates a new id. Returns the run and whether it was resumed.
+    pub fn begin_run(&self, resume: bool) -> Result<(Run, bool), StoreError> {
+        if let Some(mut last) = self.unfinished_run()? {
+            if resume {
+                return Ok((last, true));
+            }
+            last.finished = Some(Utc::now());
+            last.ended = Some(crate::model::RunEnd::Abandoned);
+            self.put_run(&last)?;
+            self.drop_frontier(last.id)?;
+        }
         let next = self.meta.update_and_fetch(NEXT_RUN_KEY, |old| {
             let n = old
                 .and_then(|b| <[u8; 8]>::try_from(b).ok())
@@ -233,9 +291,21 @@ impl Store {
             started: Utc::now(),
             finished: None,
             outcomes: Default::default(),
+            ended: None,
         };
         self.put_run(&run)?;
-        Ok(run)
+        Ok((run, false))
+    }
+
+    /// The newest run if it never finished (stopped, or its process died).
+    pub fn unfinished_run(&self) -> Result<Option<Run>, StoreError> {
+        match self.runs.last()? {
+            Some((k, v)) => {
+                let run: Run = decode("runs", &k, &v)?;
+                Ok(run.finished.is_none().then_some(run))
+            }
+            None => Ok(None),
+        }
     }
 
     /// Writes a run's current state (at its end, with counts).
@@ -520,7 +590,7 @@ mod tests {
     fn ingest_dedups_and_keeps_every_sighting() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let run = store.begin_run().unwrap();
+        let (run, _) = store.begin_run(false).unwrap();
         let p = CanonicalPolicy::default();
         let a = candidate("http://a.test/1", "a.test", 1);
         let b = candidate("http://b.test/9", "b.test", 1);
@@ -566,12 +636,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = Store::open(dir.path()).unwrap();
-            assert_eq!(store.begin_run().unwrap().id, RunId(1));
-            assert_eq!(store.begin_run().unwrap().id, RunId(2));
+            let (first, resumed) = store.begin_run(true).unwrap();
+            assert_eq!((first.id, resumed), (RunId(1), false));
+            // Unfinished: resumed with the same id.
+            assert_eq!(store.begin_run(true).unwrap(), (first.clone(), true));
+            // Not resumed: abandoned, and a new run starts.
+            assert_eq!(store.begin_run(false).unwrap().0.id, RunId(2));
             store.flush().unwrap();
         }
         let store = Store::open_existing(dir.path()).unwrap();
-        assert_eq!(store.begin_run().unwrap().id, RunId(3));
+        let runs: Vec<Run> = store.runs().map(Result::unwrap).collect();
+        assert_eq!(runs[0].ended, Some(crate::model::RunEnd::Abandoned));
+        assert_eq!(
+            store.unfinished_run().unwrap().map(|r| r.id),
+            Some(RunId(2))
+        );
+        assert_eq!(store.begin_run(false).unwrap().0.id, RunId(3));
         assert_eq!(store.runs().count(), 3);
     }
 
