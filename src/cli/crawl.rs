@@ -151,16 +151,19 @@ pub fn print_summary(s: &CrawlSummary, format: Format, totals: Option<(u64, u64)
     }
     let n = |k: &str| s.outcomes.get(k).copied().unwrap_or(0);
     println!(
-        "run {}: {} pages fetched in {:.1}s ({:.0} pages/s)",
+        "run {}{}: {} pages fetched ({} requests) in {:.1}s ({:.0} pages/s)",
         s.run,
+        if s.resumed { " (resumed)" } else { "" },
+        s.pages,
         s.fetched,
         s.seconds,
-        s.fetched as f64 / s.seconds.max(1e-9)
+        s.pages as f64 / s.seconds.max(1e-9)
     );
     println!("  posts extracted     {}", s.posts);
     println!("  new records         {}", n("new"));
     println!("  copies collapsed    {}", n("duplicate"));
-    println!("  not modified        {}", n("not_modified"));
+    println!("  not modified (304)  {}", n("not_modified"));
+    println!("  not due (fresh)     {}", s.fresh);
     println!("  listing pages       {}", n("hub"));
     println!("  skipped             {}", n("skipped"));
     for (reason, count) in &s.skips {
@@ -175,20 +178,19 @@ pub fn print_summary(s: &CrawlSummary, format: Format, totals: Option<(u64, u64)
     }
     let width = s.hosts.keys().map(|h| h.len()).max().unwrap_or(4).max(4);
     println!(
-        "\n  {:<width$}  {:>8}  {:>5}  {:>9}  {:>7}  {:>5}  {:>7}  {:>6}",
+        "\n  {:<width$}  {:>8}  {:>5}  {:>9}  {:>5}  {:>5}  {:>7}  {:>6}",
         "host", "requests", "new", "collapsed", "304", "hub", "skipped", "failed"
     );
     for (host, h) in &s.hosts {
         println!(
-            "  {:<width$}  {:>8}  {:>5}  {:>9}  {:>7}  {:>5}  {:>7}  {:>6}",
+            "  {:<width$}  {:>8}  {:>5}  {:>9}  {:>5}  {:>5}  {:>7}  {:>6}",
             host, h.fetched, h.new, h.duplicate, h.not_modified, h.hub, h.skipped, h.failed
         );
     }
-    if s.fresh > 0 {
-        println!("  not due (fresh)     {}", s.fresh);
-    }
     if s.interrupted {
-        println!("\nstopped before the frontier was empty; the queue is kept: run the same command again to resume (or add --fresh to start over)");
+        println!(
+            "\nstopped before the frontier was empty; the queue is kept: run the same command again to resume (or add --fresh to start over)"
+        );
     }
     Ok(())
 }

@@ -156,7 +156,12 @@ impl Store {
 
     /// Opens an existing store (for queries): a missing store is an error, not an empty one.
     pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
-        if !path.join("db").exists() && !path.join("conf").exists() {
+        // sled creates `conf` and `db` lazily; `holder` is written as soon as a process opens
+        // the store, so any of the three marks a store.
+        if !["db", "conf", HOLDER_FILE]
+            .iter()
+            .any(|f| path.join(f).exists())
+        {
             return Err(StoreError::Missing {
                 path: path.to_path_buf(),
             });
@@ -174,7 +179,11 @@ impl Store {
             .cache_capacity(64 * 1024 * 1024)
             .open()
             .map_err(|e| match e {
-                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+                // sled wraps the OS's WouldBlock in its own "could not acquire lock" error.
+                sled::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock
+                        || io.to_string().contains("could not acquire lock") =>
+                {
                     StoreError::Locked {
                         path: path.to_path_buf(),
                         holder: std::fs::read_to_string(path.join(HOLDER_FILE))
