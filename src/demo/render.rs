@@ -1,15 +1,41 @@
 //! The demo mirror network: which host carries which article, and what each URL returns.
 //!
-//! `Network::respond` is a pure function from `(host, path_and_query)` to a `Response`, so
-//! listings, article pages and 404s can be tested without sockets; the HTTP server in
-//! `server` only adds framing. Faults (5xx, 429, redirects) are meant to be added here as
-//! extra routes whose `Response` carries the status and headers.
+//! `Network::respond_nth` is a function from `(host, path_and_query, nth, request headers)`
+//! to a `Response`, so listings, article pages, 304s, 404s and the fault and robots hosts
+//! can be tested without sockets; the HTTP server in `server` only counts requests (`nth`)
+//! and puts the answer on the wire as its `Behaviour` says. The mirrors are pure lookups;
+//! the fault host (`faults`) and the robots hosts (`robots`) are dispatched from here too.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use super::article::{generate, Article, Lang, BEIJING};
+use super::conditional;
+use super::faults;
 use super::pages::{self, Entry, Pager};
 use super::rng::mix64;
+use super::robots;
+
+/// `Last-Modified` of every mirror listing page: 2022-01-24 00:00:00 UTC, after the last
+/// article the generator can date (five days from 2022-01-18), so it never precedes one.
+const LISTING_MODIFIED: DateTime<Utc> = match DateTime::from_timestamp(1_642_982_400, 0) {
+    Some(time) => time,
+    // Evaluated at compile time, so a bad constant is a build error, never a runtime panic.
+    None => panic!("2022-01-24T00:00:00Z is representable"),
+};
+
+/// `host` without a `:port` suffix or a trailing dot; case is kept, so compare with
+/// `eq_ignore_ascii_case`.
+pub(crate) fn bare_host(host: &str) -> &str {
+    let host = host.trim();
+    let host = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    host.strip_suffix('.').unwrap_or(host)
+}
 
 /// The four demo hosts. Host names are constants; `Mirror::host()` returns them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -41,12 +67,7 @@ impl Mirror {
     /// The mirror for a `Host` header value: case-insensitive, ignoring a `:port` suffix
     /// and a trailing dot.
     pub fn from_host(host: &str) -> Option<Mirror> {
-        let host = host.trim();
-        let host = match host.rsplit_once(':') {
-            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
-            _ => host,
-        };
-        let host = host.strip_suffix('.').unwrap_or(host);
+        let host = bare_host(host);
         Mirror::ALL
             .into_iter()
             .find(|mirror| mirror.host().eq_ignore_ascii_case(host))
@@ -174,6 +195,36 @@ impl Carriage {
     }
 }
 
+/// How the server puts a `Response` on the wire. Everything but `Normal` is a fault that a
+/// crawler must survive; the server keeps answering other connections meanwhile, stops
+/// as soon as the client hangs up, and ends every one of them promptly on shutdown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Head and body at once, framed by `Content-Length`.
+    #[default]
+    Normal,
+    /// Sleeps this long before sending anything, then answers normally.
+    DelayHead(Duration),
+    /// Declares a 1 GiB `Content-Length`, then sends `chunk` bytes (the body, then spaces)
+    /// every `interval` until the client goes away: a slowloris response.
+    Drip {
+        /// Bytes per write (at least 1 is sent).
+        chunk: usize,
+        /// Pause between writes.
+        interval: Duration,
+    },
+    /// No `Content-Length` and `Connection: close`, then the body followed by spaces,
+    /// as fast as the client reads, forever.
+    Endless,
+    /// Declares the full `Content-Length` but closes the connection after this many body
+    /// bytes.
+    CutAfter(usize),
+    /// Declares a `Content-Length` of this many bytes (or the body's, if longer) and sends
+    /// the body followed by zero bytes up to it, as fast as the client reads; nothing that
+    /// large is ever held in memory.
+    Padded(u64),
+}
+
 /// What a demo URL returns; the server adds framing (`Content-Length`, `Connection`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Response {
@@ -186,6 +237,8 @@ pub struct Response {
     /// Extra response headers (e.g. `Location`, `Retry-After` for fault routes). Framing
     /// headers in here are ignored by the server, which writes its own.
     pub headers: Vec<(String, String)>,
+    /// How the server sends it; `Normal` for everything but the fault routes.
+    pub behaviour: Behaviour,
 }
 
 impl Response {
@@ -196,6 +249,7 @@ impl Response {
             content_type: "text/html; charset=utf-8".to_string(),
             body: page.into_bytes(),
             headers: Vec::new(),
+            behaviour: Behaviour::Normal,
         }
     }
 
@@ -209,6 +263,7 @@ impl Response {
             content_type: "text/html".to_string(),
             body: bytes.into_owned(),
             headers: Vec::new(),
+            behaviour: Behaviour::Normal,
         }
     }
 
@@ -219,7 +274,31 @@ impl Response {
             content_type: "text/plain; charset=utf-8".to_string(),
             body: b"404 Not Found\n".to_vec(),
             headers: Vec::new(),
+            behaviour: Behaviour::Normal,
         }
+    }
+
+    /// A short plain-text answer, e.g. a 5xx from a fault route.
+    pub(crate) fn text(status: u16, text: &str) -> Response {
+        Response {
+            status,
+            content_type: "text/plain; charset=utf-8".to_string(),
+            body: text.as_bytes().to_vec(),
+            headers: Vec::new(),
+            behaviour: Behaviour::Normal,
+        }
+    }
+
+    /// Adds a header (builder style, for the fault routes).
+    pub(crate) fn with_header(mut self, name: &str, value: impl Into<String>) -> Response {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    /// Sets the behaviour (builder style, for the fault routes).
+    pub(crate) fn with_behaviour(mut self, behaviour: Behaviour) -> Response {
+        self.behaviour = behaviour;
+        self
     }
 }
 
@@ -332,23 +411,67 @@ impl Network {
             .collect()
     }
 
-    /// The response for a request to `host` (a `Host` header value, port allowed) and
-    /// `path_and_query` (the request target in origin form). Pure; anything unknown,
-    /// including an unknown host or a non-canonical page number, is a 404.
+    /// The response for a first, unconditional request to `host` (a `Host` header value,
+    /// port allowed) and `path_and_query` (the request target in origin form): the same as
+    /// `respond_nth(host, path_and_query, 0, &[])`. Anything unknown, including an unknown
+    /// host or a non-canonical page number, is a 404.
     pub fn respond(&self, host: &str, path_and_query: &str) -> Response {
+        self.respond_nth(host, path_and_query, 0, &[])
+    }
+
+    /// The response to a request for `host` and `path_and_query` that was already asked
+    /// `nth` times before (0 for the first request; the server counts per host and exact
+    /// path), with these request headers (any case; only the conditional ones matter).
+    ///
+    /// Mirror pages are the same every time, carry an `ETag` and a `Last-Modified`, and
+    /// become `304 Not Modified` when the request's validators match. The fault host
+    /// (`FAULT_HOST`) uses `nth` to fail first and succeed later; the robots hosts serve
+    /// their `robots.txt`. Pure except for the fault host's `Retry-After` date, which is
+    /// relative to now.
+    pub fn respond_nth(
+        &self,
+        host: &str,
+        path_and_query: &str,
+        nth: u64,
+        request_headers: &[(String, String)],
+    ) -> Response {
+        if bare_host(host).eq_ignore_ascii_case(faults::FAULT_HOST) {
+            return faults::respond(path_and_query, nth);
+        }
+        if let Some(site) = robots::Site::from_host(host) {
+            return site.respond(path_and_query);
+        }
         let Some(mirror) = Mirror::from_host(host) else {
             return Response::not_found();
         };
-        if let Some(&i) = self.routes[mirror.slot()].get(path_and_query) {
-            return self.article_page(mirror, i);
+        match self.mirror_page(mirror, path_and_query) {
+            (response, Some(modified)) => conditional::answer(response, modified, request_headers),
+            (response, None) => response,
         }
-        if mirror == Mirror::Blog {
-            return self.blog_listing(path_and_query);
+    }
+
+    /// A mirror's page and, when it is one (an article or a listing), its modification
+    /// time for `Last-Modified`.
+    fn mirror_page(&self, mirror: Mirror, path: &str) -> (Response, Option<DateTime<Utc>>) {
+        if path == "/robots.txt" {
+            // The mirrors have no rules: a 404 tells crawlers that everything is allowed
+            // (RFC 9309 §2.3.1.3).
+            return (Response::not_found(), None);
         }
-        match mirror.listing_page(path_and_query) {
-            Some(page) => self.listing(mirror, page),
-            None => Response::not_found(),
+        if let Some(&i) = self.routes[mirror.slot()].get(path) {
+            let modified = self.articles[i].published.with_timezone(&Utc);
+            return (self.article_page(mirror, i), Some(modified));
         }
+        let response = if mirror == Mirror::Blog {
+            self.blog_listing(path)
+        } else {
+            match mirror.listing_page(path) {
+                Some(page) => self.listing(mirror, page),
+                None => Response::not_found(),
+            }
+        };
+        let modified = (response.status == 200).then_some(LISTING_MODIFIED);
+        (response, modified)
     }
 
     /// Links to `indices` on `mirror`.
@@ -920,6 +1043,84 @@ mod tests {
                 proptest::prop_assert!(response.status == 200 || response.status == 404);
             }
         }
+    }
+
+    #[test]
+    fn mirror_pages_carry_validators_and_answer_304() {
+        let network = Network::from_articles(generate(9, 30), Carriage::All);
+        for mirror in Mirror::ALL {
+            let url = network.article_url(mirror, 4).expect("carried");
+            let path = url.replacen(&format!("http://{}", mirror.host()), "", 1);
+            for (path, modified) in [
+                (
+                    path.as_str(),
+                    network.articles()[4].published.with_timezone(&Utc),
+                ),
+                ("/", LISTING_MODIFIED),
+            ] {
+                let page = network.respond(mirror.host(), path);
+                let header = |r: &Response, name: &str| {
+                    r.headers
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, v)| v.clone())
+                };
+                let etag = header(&page, "ETag").expect("an ETag");
+                assert_eq!(etag, conditional::etag(&page.body), "{mirror:?}{path}");
+                assert_eq!(
+                    header(&page, "Last-Modified"),
+                    Some(conditional::http_date(modified))
+                );
+                let again = network.respond_nth(
+                    mirror.host(),
+                    path,
+                    1,
+                    &[("if-none-match".to_string(), etag.clone())],
+                );
+                assert_eq!(again.status, 304, "{mirror:?}{path}");
+                assert!(again.body.is_empty());
+                assert_eq!(header(&again, "ETag"), Some(etag));
+            }
+            let robots = network.respond(mirror.host(), "/robots.txt");
+            assert_eq!(robots.status, 404);
+            assert!(robots.headers.is_empty());
+        }
+        // Articles are never dated after the listings that link them.
+        let latest = generate(9, 5_000)
+            .iter()
+            .map(|a| a.published.with_timezone(&Utc))
+            .max()
+            .expect("articles");
+        assert!(latest <= LISTING_MODIFIED);
+    }
+
+    #[test]
+    fn fault_and_robots_hosts_are_routed_from_the_network() {
+        let network = Network::generate(1, 10);
+        assert_eq!(
+            network
+                .respond_nth("FAULTS.trawl-demo.test:80", "/flaky-500.html", 0, &[])
+                .status,
+            500
+        );
+        assert_eq!(
+            network
+                .respond_nth(faults::FAULT_HOST, "/flaky-500.html", 1, &[])
+                .status,
+            200
+        );
+        assert_eq!(
+            network
+                .respond(robots::ROBOTS_500_HOST, "/robots.txt")
+                .status,
+            500
+        );
+        assert_eq!(
+            network
+                .respond(robots::ROBOTS_DISALLOW_HOST, "/private/a.html")
+                .status,
+            200
+        );
     }
 
     #[test]

@@ -2,24 +2,26 @@
 //!
 //! Written directly on tokio's `TcpListener` so tests depend on nothing but the crate: it
 //! reads a request head (at most 16 KiB), routes by the `Host` header or by the host of an
-//! absolute-form target (what a forward proxy receives), and writes `Network::respond`'s
-//! answer with a `Content-Length`. Keep-alive follows HTTP/1.1 defaults. One task per
-//! connection; a single shutdown signal stops the accept loop and every connection.
-//! Malformed input gets a 4xx and a closed connection, never a panic.
+//! absolute-form target (what a forward proxy receives), counts the request (`stats`) and
+//! writes `Network::respond_nth`'s answer as its `Behaviour` says (`wire`). Keep-alive
+//! follows HTTP/1.1 defaults. One task per connection, so a slow response never holds up
+//! another; a single shutdown signal stops the accept loop and every connection, slow
+//! responses included. Malformed input gets a 4xx and a closed connection, never a panic.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::render::{Mirror, Network, Response};
+use super::render::{Behaviour, Network, Response};
+use super::stats::Stats;
+use super::wire::{self, write_response, After};
 
 /// Largest accepted request head (request line + headers), in bytes.
 const MAX_HEAD: usize = 16 * 1024;
@@ -80,9 +82,45 @@ impl ServerHandle {
         self.stats.requests(host)
     }
 
+    /// How many requests for `host` are being handled right now (see `max_concurrent`).
+    pub fn in_flight(&self, host: &str) -> u64 {
+        self.stats.in_flight(host)
+    }
+
     /// How many requests were answered in total, malformed and unknown-host ones included.
     pub fn total_requests(&self) -> u64 {
-        self.stats.total.load(Ordering::SeqCst)
+        self.stats.total()
+    }
+
+    /// Response body bytes actually written for `host` (any case, port ignored); heads,
+    /// HEAD requests and 304s add nothing, an abandoned drip only what was sent.
+    pub fn body_bytes(&self, host: &str) -> u64 {
+        self.stats.body_bytes(host)
+    }
+
+    /// The most requests for `host` that were being handled at the same moment, each
+    /// counted from its parsed head until its response was fully written or its
+    /// connection dropped.
+    pub fn max_concurrent(&self, host: &str) -> u64 {
+        self.stats.max_concurrent(host)
+    }
+
+    /// When the head of each request for `host` was parsed, in arrival order; the gaps
+    /// show a crawler's pacing.
+    pub fn request_starts(&self, host: &str) -> Vec<Instant> {
+        self.stats.request_starts(host)
+    }
+
+    /// How many requests named `host` and exactly `path_and_query` (origin form, e.g.
+    /// `/a.html?x=1`).
+    pub fn hits(&self, host: &str, path_and_query: &str) -> u64 {
+        self.stats.hits(host, path_and_query)
+    }
+
+    /// How many response heads for `host` were written, by status; a response abandoned
+    /// before its head went out (a delayed one, say) is not counted.
+    pub fn status_counts(&self, host: &str) -> BTreeMap<u16, u64> {
+        self.stats.status_counts(host)
     }
 
     /// Stops accepting, closes every open connection and waits for the accept loop (which
@@ -110,45 +148,6 @@ impl Shutdown {
     }
 }
 
-/// Request counters, shared by all connection tasks and the handle.
-#[derive(Debug, Default)]
-struct Stats {
-    total: AtomicU64,
-    /// Keyed by `host_key`.
-    by_host: Mutex<HashMap<String, u64>>,
-}
-
-impl Stats {
-    fn record(&self, host: Option<&str>) {
-        self.total.fetch_add(1, Ordering::SeqCst);
-        if let Some(host) = host {
-            // A poisoned lock only means another task panicked mid-increment; the map is
-            // still usable for counting.
-            let mut by_host = self.by_host.lock().unwrap_or_else(PoisonError::into_inner);
-            *by_host.entry(host_key(host)).or_default() += 1;
-        }
-    }
-
-    fn requests(&self, host: &str) -> u64 {
-        let by_host = self.by_host.lock().unwrap_or_else(PoisonError::into_inner);
-        by_host.get(&host_key(host)).copied().unwrap_or(0)
-    }
-}
-
-/// Canonical form of a host for counting: the mirror's host name, or else the lower-cased
-/// name without port.
-fn host_key(host: &str) -> String {
-    if let Some(mirror) = Mirror::from_host(host) {
-        return mirror.host().to_string();
-    }
-    let host = host.trim();
-    let host = match host.rsplit_once(':') {
-        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
-        _ => host,
-    };
-    host.to_ascii_lowercase()
-}
-
 async fn accept_loop(
     listener: TcpListener,
     network: Arc<Network>,
@@ -161,6 +160,10 @@ async fn accept_loop(
             _ = shutdown.recv() => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
+                    // Drips write a byte at a time; without this they would wait for acks.
+                    if let Err(error) = stream.set_nodelay(true) {
+                        tracing::debug!(%error, "demo server could not set TCP_NODELAY");
+                    }
                     connections.spawn(connection(
                         stream,
                         Arc::clone(&network),
@@ -201,18 +204,18 @@ async fn connection(
 }
 
 /// Answers requests on one connection until the client closes it or asks to.
-async fn exchange(stream: &mut TcpStream, network: &Network, stats: &Stats) -> io::Result<()> {
+async fn exchange(stream: &mut TcpStream, network: &Network, stats: &Arc<Stats>) -> io::Result<()> {
     let mut buffer = Vec::with_capacity(4096);
     loop {
         let head_len = match read_head(stream, &mut buffer).await? {
             HeadRead::Complete(len) => len,
             HeadRead::Closed => return Ok(()),
             HeadRead::Truncated => {
-                stats.record(None);
+                stats.record_hostless();
                 return refuse(stream, 400, "incomplete request head").await;
             }
             HeadRead::TooLarge => {
-                stats.record(None);
+                stats.record_hostless();
                 return refuse(stream, 431, "request head larger than 16 KiB").await;
             }
         };
@@ -221,17 +224,17 @@ async fn exchange(stream: &mut TcpStream, network: &Network, stats: &Stats) -> i
         let head = match parsed {
             Ok(head) => head,
             Err(error) => {
-                stats.record(None);
+                stats.record_hostless();
                 return refuse(stream, error.status(), error.message()).await;
             }
         };
         if head.chunked {
-            stats.record(None);
+            stats.record_hostless();
             return refuse(stream, 411, "chunked request bodies are not supported").await;
         }
         if let Some(length) = head.content_length {
             if length > MAX_SKIPPED_BODY {
-                stats.record(None);
+                stats.record_hostless();
                 return refuse(stream, 413, "request bodies are not expected").await;
             }
             // Bodies carry nothing the demo uses, but must be consumed to find the next head.
@@ -240,11 +243,38 @@ async fn exchange(stream: &mut TcpStream, network: &Network, stats: &Stats) -> i
             }
         }
 
+        let started = Instant::now();
         let keep_alive = head.keep_alive();
-        let (host, response) = route(network, &head);
-        stats.record(host.as_deref());
-        write_response(stream, &response, head.method == "HEAD", keep_alive).await?;
-        if !keep_alive {
+        let (host, path) = match target(&head) {
+            Ok(target) => target,
+            Err(message) => {
+                stats.record_hostless();
+                return refuse(stream, 400, message).await;
+            }
+        };
+        // Lives until the response is written or abandoned: that is the request's time in
+        // flight for `max_concurrent`.
+        let exchange = stats.begin(&host, &path, started);
+        let response = match head.method.as_str() {
+            "GET" | "HEAD" => network.respond_nth(&host, &path, exchange.nth, &head.headers),
+            _ => {
+                let mut response = plain(405, "only GET and HEAD are served");
+                response
+                    .headers
+                    .push(("Allow".to_string(), "GET, HEAD".to_string()));
+                response
+            }
+        };
+        let after = write_response(
+            stream,
+            &response,
+            head.method == "HEAD",
+            keep_alive,
+            Some(&exchange),
+        )
+        .await?;
+        drop(exchange);
+        if after == After::Close {
             return stream.shutdown().await;
         }
     }
@@ -351,6 +381,8 @@ struct RequestHead {
     connection_keep_alive: bool,
     content_length: Option<u64>,
     chunked: bool,
+    /// Every header line as `(name, value)`, value trimmed, in order.
+    headers: Vec<(String, String)>,
 }
 
 impl RequestHead {
@@ -422,6 +454,7 @@ fn parse_head(bytes: &[u8]) -> Result<RequestHead, HeadError> {
         connection_keep_alive: false,
         content_length: None,
         chunked: false,
+        headers: Vec::new(),
     };
     for line in lines.take_while(|line| !line.is_empty()) {
         let Some((name, value)) = line.split_once(':') else {
@@ -436,6 +469,7 @@ fn parse_head(bytes: &[u8]) -> Result<RequestHead, HeadError> {
             return Err(HeadError::Malformed("bad header name"));
         }
         let value = value.trim_matches([' ', '\t']);
+        head.headers.push((name.to_string(), value.to_string()));
         if name.eq_ignore_ascii_case("host") {
             if head.host.is_some() {
                 return Err(HeadError::Malformed("more than one Host header"));
@@ -491,31 +525,21 @@ fn split_absolute(target: &str) -> Option<(&str, String)> {
     Some((authority, path))
 }
 
-/// Resolves the host and path of a request and asks the network for the answer; returns
-/// the host the request is counted under, if it named one.
-fn route(network: &Network, head: &RequestHead) -> (Option<String>, Response) {
+/// The host and origin-form path a request is for, from an absolute-form target (which
+/// overrides the `Host` header, RFC 9112 §3.2.2) or from the `Host` header; the message
+/// of a 400 otherwise.
+fn target(head: &RequestHead) -> Result<(String, String), &'static str> {
     let (host, path) = if head.target.starts_with('/') {
         (head.host.clone(), head.target.clone())
     } else if let Some((authority, path)) = split_absolute(&head.target) {
-        // RFC 9112 §3.2.2: an absolute-form target overrides the Host header.
         (Some(authority.to_string()), path)
     } else {
-        return (head.host.clone(), plain(400, "unsupported request target"));
+        return Err("unsupported request target");
     };
-    let Some(host) = host else {
-        return (None, plain(400, "missing Host header"));
-    };
-    let response = match head.method.as_str() {
-        "GET" | "HEAD" => network.respond(&host, &path),
-        _ => {
-            let mut response = plain(405, "only GET and HEAD are served");
-            response
-                .headers
-                .push(("Allow".to_string(), "GET, HEAD".to_string()));
-            response
-        }
-    };
-    (Some(host), response)
+    match host {
+        Some(host) => Ok((host, path)),
+        None => Err("missing Host header"),
+    }
 }
 
 /// A short plain-text response for errors produced by the server itself.
@@ -523,14 +547,16 @@ fn plain(status: u16, message: &str) -> Response {
     Response {
         status,
         content_type: "text/plain; charset=utf-8".to_string(),
-        body: format!("{status} {}: {message}\n", reason(status)).into_bytes(),
+        body: format!("{status} {}: {message}\n", wire::reason(status)).into_bytes(),
         headers: Vec::new(),
+        behaviour: Behaviour::Normal,
     }
 }
 
 /// Answers a request the server cannot continue after, then closes the connection.
 async fn refuse(stream: &mut TcpStream, status: u16, message: &str) -> io::Result<()> {
-    write_response(stream, &plain(status, message), false, false).await?;
+    // Refused requests are counted in the total only, so nothing meters the writing.
+    write_response(stream, &plain(status, message), false, false, None).await?;
     stream.shutdown().await?;
     linger(stream).await;
     Ok(())
@@ -552,87 +578,14 @@ async fn linger(stream: &mut TcpStream) {
     }
 }
 
-/// Headers the server writes itself; copies in `Response::headers` are dropped so the
-/// framing cannot be contradicted.
-const FRAMING_HEADERS: [&str; 5] = [
-    "content-length",
-    "content-type",
-    "connection",
-    "transfer-encoding",
-    "keep-alive",
-];
-
-async fn write_response(
-    stream: &mut TcpStream,
-    response: &Response,
-    head_only: bool,
-    keep_alive: bool,
-) -> io::Result<()> {
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\nServer: trawl-demo\r\n",
-        response.status,
-        reason(response.status)
-    );
-    if !response.content_type.is_empty() {
-        head.push_str(&format!("Content-Type: {}\r\n", response.content_type));
-    }
-    head.push_str(&format!("Content-Length: {}\r\n", response.body.len()));
-    for (name, value) in &response.headers {
-        let framing = FRAMING_HEADERS.iter().any(|f| name.eq_ignore_ascii_case(f));
-        // A line break in a name or value would inject headers; such a pair is a bug in a
-        // route, so it is dropped rather than sent.
-        let injected = [name, value].iter().any(|s| s.contains(['\r', '\n']));
-        if !framing && !injected {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-    }
-    head.push_str(if keep_alive {
-        "Connection: keep-alive\r\n\r\n"
-    } else {
-        "Connection: close\r\n\r\n"
-    });
-    let mut bytes = head.into_bytes();
-    if !head_only {
-        bytes.extend_from_slice(&response.body);
-    }
-    stream.write_all(&bytes).await?;
-    stream.flush().await
-}
-
-/// Reason phrase for the status codes the demo (and its future fault routes) use.
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        204 => "No Content",
-        301 => "Moved Permanently",
-        302 => "Found",
-        303 => "See Other",
-        304 => "Not Modified",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        410 => "Gone",
-        411 => "Length Required",
-        413 => "Content Too Large",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        505 => "HTTP Version Not Supported",
-        _ => "Status",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::time::timeout;
 
+    use super::super::faults::{FAULT_HOST, HUGE_LENGTH};
+    use super::super::render::Mirror;
+    use super::super::wire::DRIP_DECLARED;
     use super::*;
 
     /// One parsed response read off a client socket.
@@ -651,9 +604,8 @@ mod tests {
         }
     }
 
-    /// Reads exactly one response (head + `Content-Length` body, none for HEAD) from
-    /// `stream`, keeping any surplus in `pending`.
-    async fn read_reply(stream: &mut TcpStream, pending: &mut Vec<u8>, head_only: bool) -> Reply {
+    /// Reads one response head from `stream`, keeping what follows it in `pending`.
+    async fn read_head_only(stream: &mut TcpStream, pending: &mut Vec<u8>) -> Reply {
         let mut chunk = [0u8; 8192];
         let head_len = loop {
             if let Some(len) = find(pending, b"\r\n\r\n") {
@@ -679,11 +631,22 @@ mod tests {
                 (n.to_string(), v.to_string())
             })
             .collect();
-        let mut reply = Reply {
+        Reply {
             status,
             headers,
             body: Vec::new(),
-        };
+        }
+    }
+
+    /// Reads exactly one response (head + `Content-Length` body, none for HEAD or a 304)
+    /// from `stream`, keeping any surplus in `pending`.
+    async fn read_reply(stream: &mut TcpStream, pending: &mut Vec<u8>, head_only: bool) -> Reply {
+        let mut reply = read_head_only(stream, pending).await;
+        if reply.status == 304 {
+            assert_eq!(reply.header("Content-Length"), None);
+            return reply;
+        }
+        let mut chunk = [0u8; 8192];
         let length: usize = reply
             .header("Content-Length")
             .and_then(|v| v.parse().ok())
@@ -860,6 +823,304 @@ mod tests {
         // EOF (or a reset) once the server task is gone; never a hang.
         let _ = client.read_to_end(&mut rest).await;
         assert!(rest.is_empty());
+    }
+
+    /// Connects and sends a GET for `path` on `host`.
+    async fn get(server: &ServerHandle, host: &str, path: &str, extra: &str) -> TcpStream {
+        let mut client = TcpStream::connect(server.addr()).await.expect("connect");
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n");
+        client.write_all(request.as_bytes()).await.expect("write");
+        client
+    }
+
+    /// Bound on anything that should happen "at once" in these tests; generous so that a
+    /// loaded CI machine does not fail them, far below the delays being tested.
+    const PROMPT: Duration = Duration::from_secs(5);
+
+    /// A complete, fast request on a fresh connection while something slow is going on.
+    async fn still_responsive(server: &ServerHandle) {
+        let mut other = get(server, FAULT_HOST, "/", "").await;
+        let reply = timeout(PROMPT, read_reply(&mut other, &mut Vec::new(), false))
+            .await
+            .expect("the index is served while another response is slow");
+        assert_eq!(reply.status, 200);
+    }
+
+    /// Shuts `server` down within `PROMPT`.
+    async fn prompt_shutdown(server: ServerHandle) {
+        timeout(PROMPT, server.shutdown())
+            .await
+            .expect("shutdown ends slow responses promptly");
+    }
+
+    /// Waits (bounded) until the server has noticed that no request for `host` is left in
+    /// flight: it learns about hang-ups asynchronously, so this polls a condition rather
+    /// than sleeping for a guessed time.
+    async fn settled(server: &ServerHandle, host: &str) {
+        timeout(PROMPT, async {
+            while server.in_flight(host) > 0 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("the server notices the hang-up");
+    }
+
+    #[tokio::test]
+    async fn delayed_head_sends_nothing_until_shutdown_ends_it() {
+        let (_network, server) = start(5).await;
+        let mut slow = get(&server, FAULT_HOST, "/timeout.html", "").await;
+        let mut byte = [0u8; 1];
+        assert!(
+            timeout(Duration::from_millis(300), slow.read(&mut byte))
+                .await
+                .is_err(),
+            "nothing is sent during the delay"
+        );
+        still_responsive(&server).await;
+        assert_eq!(server.in_flight(FAULT_HOST), 1);
+        assert_eq!(server.hits(FAULT_HOST, "/timeout.html"), 1);
+        prompt_shutdown(server).await;
+        let mut rest = Vec::new();
+        let _ = timeout(PROMPT, slow.read_to_end(&mut rest))
+            .await
+            .expect("closed at shutdown");
+        assert!(rest.is_empty(), "no head was ever sent");
+    }
+
+    #[tokio::test]
+    async fn a_delayed_request_ends_when_the_client_hangs_up() {
+        let (_network, server) = start(5).await;
+        let slow = get(&server, FAULT_HOST, "/timeout.html", "").await;
+        // The request is in flight once the server has parsed it.
+        timeout(PROMPT, async {
+            while server.in_flight(FAULT_HOST) == 0 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("the request arrives");
+        drop(slow);
+        settled(&server, FAULT_HOST).await;
+        assert_eq!(server.status_counts(FAULT_HOST), BTreeMap::new());
+        assert_eq!(server.body_bytes(FAULT_HOST), 0);
+        prompt_shutdown(server).await;
+    }
+
+    #[tokio::test]
+    async fn drip_sends_a_byte_at_a_time_and_stops_at_hang_up() {
+        let (_network, server) = start(5).await;
+        let mut drip = get(&server, FAULT_HOST, "/drip.html", "").await;
+        let mut pending = Vec::new();
+        let head = timeout(PROMPT, read_head_only(&mut drip, &mut pending))
+            .await
+            .expect("the head comes at once");
+        assert_eq!(head.status, 200);
+        let declared = DRIP_DECLARED.to_string();
+        assert_eq!(head.header("Content-Length"), Some(declared.as_str()));
+        assert_eq!(head.header("Connection"), Some("close"));
+
+        // Over ~700 ms a 200 ms drip of single bytes yields a handful, never the page.
+        let started = Instant::now();
+        let mut received = pending.len();
+        let mut chunk = [0u8; 1024];
+        while started.elapsed() < Duration::from_millis(700) {
+            if let Ok(read) = timeout(Duration::from_millis(100), drip.read(&mut chunk)).await {
+                received += read.expect("read");
+            }
+        }
+        assert!((2..=8).contains(&received), "{received} bytes");
+        still_responsive(&server).await;
+
+        drop(drip);
+        settled(&server, FAULT_HOST).await;
+        let sent = server.body_bytes(FAULT_HOST);
+        let index_len = Network::generate(99, 5).respond(FAULT_HOST, "/").body.len() as u64;
+        assert!(
+            sent - index_len < 20,
+            "the drip went on after the hang-up: {sent}"
+        );
+        prompt_shutdown(server).await;
+    }
+
+    #[tokio::test]
+    async fn endless_body_streams_until_the_client_stops() {
+        let (_network, server) = start(5).await;
+        let mut endless = get(&server, FAULT_HOST, "/endless.html", "").await;
+        let mut pending = Vec::new();
+        let head = timeout(PROMPT, read_head_only(&mut endless, &mut pending))
+            .await
+            .expect("the head comes at once");
+        assert_eq!(head.status, 200);
+        assert_eq!(head.header("Content-Length"), None);
+        assert_eq!(head.header("Connection"), Some("close"));
+        let mut received = pending.len();
+        let mut chunk = vec![0u8; 64 * 1024];
+        timeout(PROMPT, async {
+            while received < 4 * 1024 * 1024 {
+                let read = endless.read(&mut chunk).await.expect("read");
+                assert!(read > 0, "an endless body never ends");
+                received += read;
+            }
+        })
+        .await
+        .expect("4 MiB arrive quickly");
+        still_responsive(&server).await;
+        prompt_shutdown(server).await;
+        // After shutdown the stream ends (EOF or reset), however much was buffered.
+        timeout(PROMPT, async {
+            while let Ok(read) = endless.read(&mut chunk).await {
+                if read == 0 {
+                    break;
+                }
+            }
+        })
+        .await
+        .expect("the endless body stops at shutdown");
+    }
+
+    #[tokio::test]
+    async fn cut_closes_after_a_hundred_body_bytes() {
+        let (_network, server) = start(5).await;
+        let mut cut = get(&server, FAULT_HOST, "/cut.html", "").await;
+        let mut pending = Vec::new();
+        let head = timeout(PROMPT, read_head_only(&mut cut, &mut pending))
+            .await
+            .expect("head");
+        assert_eq!(head.status, 200);
+        assert_eq!(head.header("Content-Length"), Some("10240"));
+        assert_eq!(
+            head.header("Connection"),
+            Some("keep-alive"),
+            "a surprise close"
+        );
+        let mut body = pending;
+        timeout(PROMPT, cut.read_to_end(&mut body))
+            .await
+            .expect("closed at once")
+            .expect("clean close");
+        assert_eq!(body.len(), 100);
+        assert!(body.starts_with(b"<html><head><title>"));
+        still_responsive(&server).await;
+        settled(&server, FAULT_HOST).await;
+        let index_len = Network::generate(99, 5).respond(FAULT_HOST, "/").body.len() as u64;
+        assert_eq!(server.body_bytes(FAULT_HOST), 100 + index_len);
+        prompt_shutdown(server).await;
+    }
+
+    #[tokio::test]
+    async fn huge_declares_twenty_mebibytes_and_streams_zeros() {
+        let (_network, server) = start(5).await;
+        let mut huge = get(&server, FAULT_HOST, "/huge.html", "").await;
+        let mut pending = Vec::new();
+        let head = timeout(PROMPT, read_head_only(&mut huge, &mut pending))
+            .await
+            .expect("head");
+        let declared = HUGE_LENGTH.to_string();
+        assert_eq!(head.header("Content-Length"), Some(declared.as_str()));
+        let mut body = pending;
+        timeout(PROMPT, async {
+            let mut chunk = vec![0u8; 64 * 1024];
+            while body.len() < 1024 * 1024 {
+                let read = huge.read(&mut chunk).await.expect("read");
+                assert!(read > 0);
+                body.extend_from_slice(&chunk[..read]);
+            }
+        })
+        .await
+        .expect("the first MiB arrives");
+        assert!(body.starts_with(b"<html>"));
+        assert!(body[1024..].iter().all(|&b| b == 0));
+        drop(huge);
+        settled(&server, FAULT_HOST).await;
+        assert!(server.body_bytes(FAULT_HOST) < HUGE_LENGTH);
+        prompt_shutdown(server).await;
+    }
+
+    #[tokio::test]
+    async fn counts_concurrency_hits_statuses_and_bytes_per_host() {
+        let (_network, server) = start(5).await;
+        // Two drips at once: both heads arriving proves both requests are in flight.
+        let mut first = get(&server, "Faults.Trawl-Demo.test:1234", "/drip.html", "").await;
+        let mut second = get(&server, FAULT_HOST, "/drip.html", "").await;
+        for client in [&mut first, &mut second] {
+            let head = timeout(PROMPT, read_head_only(client, &mut Vec::new()))
+                .await
+                .expect("head");
+            assert_eq!(head.status, 200);
+        }
+        assert_eq!(server.max_concurrent(FAULT_HOST), 2);
+        drop((first, second));
+        settled(&server, FAULT_HOST).await;
+
+        // The flaky route fails once, then recovers: the server's counter drives `nth`.
+        let mut client = get(&server, FAULT_HOST, "/flaky-500.html", "").await;
+        let mut pending = Vec::new();
+        assert_eq!(
+            read_reply(&mut client, &mut pending, false).await.status,
+            500
+        );
+        client
+            .write_all(b"GET /flaky-500.html HTTP/1.1\r\nHost: faults.trawl-demo.test\r\n\r\n")
+            .await
+            .expect("write");
+        let recovered = read_reply(&mut client, &mut pending, false).await;
+        assert_eq!(recovered.status, 200);
+        // Sequential requests never raise the maximum.
+        assert_eq!(server.max_concurrent(FAULT_HOST), 2);
+
+        assert_eq!(server.hits(FAULT_HOST, "/drip.html"), 2);
+        assert_eq!(server.hits("FAULTS.trawl-demo.test", "/flaky-500.html"), 2);
+        assert_eq!(server.hits(FAULT_HOST, "/flaky-500.html?x"), 0);
+        assert_eq!(
+            server.status_counts(FAULT_HOST),
+            BTreeMap::from([(200, 3), (500, 1)])
+        );
+        let starts = server.request_starts(FAULT_HOST);
+        assert_eq!(starts.len(), 4);
+        assert!(starts.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(server.requests(FAULT_HOST), 4);
+        assert_eq!(server.max_concurrent("news.trawl-demo.test"), 0);
+        prompt_shutdown(server).await;
+    }
+
+    #[tokio::test]
+    async fn conditional_requests_get_bodyless_304s_on_a_kept_alive_connection() {
+        let (network, server) = start(20).await;
+        let host = Mirror::Origin.host();
+        let url = network.article_url(Mirror::Origin, 3).expect("carried");
+        let path = &url[url.find(".test").map_or(0, |i| i + 5)..];
+        let mut client = get(&server, host, path, "").await;
+        let mut pending = Vec::new();
+        let first = read_reply(&mut client, &mut pending, false).await;
+        assert_eq!(first.status, 200);
+        let etag = first.header("ETag").expect("an ETag").to_string();
+        let modified = first.header("Last-Modified").expect("a date").to_string();
+        let bytes = server.body_bytes(host);
+        assert_eq!(bytes, first.body.len() as u64);
+
+        for validator in [
+            format!("If-None-Match: {etag}"),
+            format!("If-Modified-Since: {modified}"),
+        ] {
+            let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{validator}\r\n\r\n");
+            client.write_all(request.as_bytes()).await.expect("write");
+            let reply = read_reply(&mut client, &mut pending, false).await;
+            assert_eq!(reply.status, 304, "{validator}");
+            assert_eq!(reply.header("ETag"), Some(etag.as_str()));
+        }
+        // The connection still frames correctly after the body-less answers.
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nIf-None-Match: \"x\"\r\n\r\n");
+        client.write_all(request.as_bytes()).await.expect("write");
+        let again = read_reply(&mut client, &mut pending, false).await;
+        assert_eq!((again.status, again.body.len()), (200, first.body.len()));
+        assert_eq!(server.body_bytes(host), 2 * bytes);
+        assert_eq!(
+            server.status_counts(host),
+            BTreeMap::from([(200, 2), (304, 2)])
+        );
+        prompt_shutdown(server).await;
     }
 
     #[test]
