@@ -626,9 +626,10 @@ impl Scheduler {
                 }
                 self.pages += 1;
             }
+            let settings = self.settings.clone();
             let host = self.host(&name);
             host.in_flight += 1;
-            host.next_start = now + host.delay + backoff_gap(host.failures);
+            host.next_start = now + host.delay + backoff_gap(&settings.retry, host.failures);
             *self.requests.entry(name).or_default() += 1;
             let (fetcher, settings, store, run) = (
                 self.fetcher.clone(),
@@ -701,6 +702,8 @@ impl Scheduler {
                     Verdict::Rules(rules) => {
                         if let Some(d) = rules.crawl_delay() {
                             host.delay = host.delay.max(d.min(max_delay));
+                            // The robots.txt request itself counts: the first page waits too.
+                            host.next_start = host.next_start.max(Instant::now() + host.delay);
                         }
                         RobotsState::Ready(rules)
                     }
@@ -835,13 +838,13 @@ impl Scheduler {
     }
 }
 
-/// Extra gap after consecutive failures on a host: 0, 0.5 s, 1 s, 2 s … capped at 30 s, so a
-/// failing host is backed off, not hammered.
-fn backoff_gap(failures: u32) -> Duration {
+/// Extra gap after consecutive failures on a host, so a failing host is backed off, not
+/// hammered: the retry policy's backoff for that many failures (none after a success).
+fn backoff_gap(policy: &crate::fetch::retry::RetryPolicy, failures: u32) -> Duration {
     if failures == 0 {
         return Duration::ZERO;
     }
-    Duration::from_millis(250u64 << failures.min(7)).min(Duration::from_secs(30))
+    policy.backoff(failures)
 }
 
 fn done(

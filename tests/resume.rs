@@ -175,10 +175,8 @@ async fn sigterm_stops_cleanly_and_a_second_writer_is_refused() {
         .output()
         .unwrap();
     let last: serde_json::Value = serde_json::from_slice(
-        runs.stdout
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.is_empty())
-            .last()
+        runs.stdout.split(|b| *b == b'
+').rfind(|l| !l.is_empty())
             .unwrap(),
     )
     .unwrap();

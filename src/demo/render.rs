@@ -205,7 +205,7 @@ pub enum Behaviour {
     Normal,
     /// Sleeps this long before sending anything, then answers normally.
     DelayHead(Duration),
-    /// Declares a 1 GiB `Content-Length`, then sends `chunk` bytes (the body, then spaces)
+    /// Declares a plausible 64 KiB `Content-Length` (under any body cap, so only a timeout can end it), then sends `chunk` bytes (the body, then spaces)
     /// every `interval` until the client goes away: a slowloris response.
     Drip {
         /// Bytes per write (at least 1 is sent).

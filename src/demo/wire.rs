@@ -17,8 +17,9 @@ use tokio::net::TcpStream;
 use super::render::{Behaviour, Response};
 use super::stats::Exchange;
 
-/// `Content-Length` a drip declares: far more than it will ever send.
-pub(crate) const DRIP_DECLARED: u64 = 1 << 30;
+/// `Content-Length` a drip declares: a plausible page size (under any body cap, so only a
+/// timeout ends it) that at a few bytes a second it never finishes sending.
+pub(crate) const DRIP_DECLARED: u64 = 64 * 1024;
 
 /// Largest single write.
 const BLOCK: usize = 64 * 1024;
