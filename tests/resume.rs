@@ -175,8 +175,9 @@ async fn sigterm_stops_cleanly_and_a_second_writer_is_refused() {
         .output()
         .unwrap();
     let last: serde_json::Value = serde_json::from_slice(
-        runs.stdout.split(|b| *b == b'
-').rfind(|l| !l.is_empty())
+        runs.stdout
+            .split(|b| *b == b'\n')
+            .rfind(|l| !l.is_empty())
             .unwrap(),
     )
     .unwrap();
