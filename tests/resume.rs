@@ -139,6 +139,13 @@ async fn sigterm_stops_cleanly_and_a_second_writer_is_refused() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(holder.exists(), "the crawl did not open its store");
+    // And let it get going, so the stop interrupts real work.
+    for _ in 0..500 {
+        if server.total_requests() > 10 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let second = Command::new(env!("CARGO_BIN_EXE_trawl"))
         .args(["stats", "--store"])
         .arg(&store)

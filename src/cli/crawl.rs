@@ -86,14 +86,17 @@ pub fn run(store_dir: &Path, config: Option<&Path>, args: &CrawlArgs) -> Result<
         .into());
     };
     let settings = Settings::load(Some(config), &args.flags.overrides(Vec::new()))?;
-    let store = Store::open(store_dir)?;
     let runtime = runtime()?;
     let options = trawl::crawl::CrawlOptions {
         resume: !args.flags.fresh,
     };
-    let summary = runtime.block_on(async {
+    let (summary, store) = runtime.block_on(async {
+        // Signals are caught before the store is opened, so a SIGTERM at any moment after
+        // start-up is a graceful stop, never an abrupt one.
         let stop = stop_signal();
-        crawl::crawl_with(Arc::new(settings), &store, stop, options).await
+        let store = Store::open(store_dir)?;
+        let summary = crawl::crawl_with(Arc::new(settings), &store, stop, options).await?;
+        Ok::<_, anyhow::Error>((summary, store))
     })?;
     let counts = store.counts();
     print_summary(

@@ -96,6 +96,7 @@ async fn crawl_demo(
     config: Option<&Path>,
     args: &DemoArgs,
 ) -> Result<()> {
+    let stop = stop_signal();
     let server = serve(network.clone(), SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .context("cannot start the demo network on 127.0.0.1")?;
@@ -110,8 +111,7 @@ async fn crawl_demo(
     let options = trawl::crawl::CrawlOptions {
         resume: !args.flags.fresh,
     };
-    let summary =
-        trawl::crawl::crawl_with(Arc::new(settings), &store, stop_signal(), options).await;
+    let summary = trawl::crawl::crawl_with(Arc::new(settings), &store, stop, options).await;
     server.shutdown().await;
     let summary = summary?;
     let counts = store.counts();

@@ -75,10 +75,11 @@ pub fn run(store_dir: &Path, config: Option<&Path>, args: &RunArgs) -> Result<()
         Some(config),
         &args.flags.overrides(Vec::new()),
     )?);
-    let store = Store::open(store_dir)?;
     let rt = runtime()?;
     rt.block_on(async {
+        // Signals are caught before the store is opened: a SIGTERM is always graceful.
         let mut stop = stop_signal();
+        let store = Store::open(store_dir)?;
         loop {
             let started = std::time::Instant::now();
             let summary = crawl_with(
