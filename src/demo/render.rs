@@ -342,6 +342,9 @@ impl Network {
         if let Some(&i) = self.routes[mirror.slot()].get(path_and_query) {
             return self.article_page(mirror, i);
         }
+        if let Some(response) = super::feeds::respond(self, mirror, path_and_query) {
+            return response;
+        }
         if mirror == Mirror::Blog {
             return self.blog_listing(path_and_query);
         }
@@ -349,6 +352,11 @@ impl Network {
             Some(page) => self.listing(mirror, page),
             None => Response::not_found(),
         }
+    }
+
+    /// Indices of the articles `mirror` carries, newest first (the order of its listings).
+    pub(super) fn newest_first(&self, mirror: Mirror) -> &[usize] {
+        &self.listings[mirror.slot()]
     }
 
     /// Links to `indices` on `mirror`.
