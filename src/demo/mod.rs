@@ -4,9 +4,10 @@
 //! `article` generates deterministic, seeded articles (Chinese and English, self-written
 //! filler text); `render` decides which mirror carries which article and renders each host's
 //! pages with its own template and quirks (full-width punctuation, a blog with front matter,
-//! GBK bytes), with `conditional` adding validators and 304s. `faults` (`FAULT_HOST`) and
-//! `robots` (`ROBOTS_HOSTS`) serve small `fixtures` pages behind failures, slow or endless
-//! bodies, redirects, bad charsets and robots.txt rules. `server` serves every host from one
+//! GBK bytes), with `conditional` adding validators and 304s; `feeds` adds the origin's RSS
+//! feed and sitemaps and the blog's Atom feed. `faults` (`FAULT_HOST`) and `robots`
+//! (`ROBOTS_HOSTS`) serve small `fixtures` pages behind failures, slow or endless bodies,
+//! redirects, bad charsets and robots.txt rules. `server` serves every host from one
 //! loopback socket, routed by `Host`; `wire` puts each response on it as its `Behaviour`
 //! says, and `stats` records what each host saw (requests, concurrency, bytes, statuses).
 //! The crawler's end-to-end tests crawl this network through a resolve override and check
@@ -16,6 +17,7 @@
 pub mod article;
 mod conditional;
 pub mod faults;
+mod feeds;
 mod fixtures;
 mod pages;
 pub mod render;

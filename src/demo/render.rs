@@ -458,6 +458,9 @@ impl Network {
             // (RFC 9309 §2.3.1.3).
             return (Response::not_found(), None);
         }
+        if let Some(response) = super::feeds::respond(self, mirror, path) {
+            return (response, None);
+        }
         if let Some(&i) = self.routes[mirror.slot()].get(path) {
             let modified = self.articles[i].published.with_timezone(&Utc);
             return (self.article_page(mirror, i), Some(modified));
@@ -472,6 +475,11 @@ impl Network {
         };
         let modified = (response.status == 200).then_some(LISTING_MODIFIED);
         (response, modified)
+    }
+
+    /// Indices of the articles `mirror` carries, newest first (the order of its listings).
+    pub(super) fn newest_first(&self, mirror: Mirror) -> &[usize] {
+        &self.listings[mirror.slot()]
     }
 
     /// Links to `indices` on `mirror`.

@@ -6,6 +6,7 @@
 //! caller, and both extraction and link discovery read the same DOM. Never does I/O.
 
 pub mod date;
+pub mod feed;
 pub mod text;
 
 use std::collections::HashSet;
