@@ -22,7 +22,7 @@ use url::Url;
 
 use crate::config::Settings;
 use crate::dedup::{self, Candidate};
-use crate::extract::{self, Extraction};
+use crate::extract::{self, feed, Extraction};
 use crate::fetch::retry::{parse_retry_after, status_is_transient};
 use crate::fetch::robots::{self, Rules, Verdict};
 use crate::fetch::{self, charset, FetchError, Fetcher, Validators};
@@ -135,10 +135,12 @@ enum PageResult {
         raw: Box<RawResponse>,
         links: Vec<Url>,
     },
-    /// No post; a final outcome, maybe links to follow.
+    /// No post; a final outcome, maybe links to follow (with last-modified hints from
+    /// sitemaps and feeds, by normalised URL).
     Done {
         state: Box<UrlState>,
         links: Vec<Url>,
+        modified: HashMap<String, chrono::DateTime<Utc>>,
     },
     /// A transient failure: try again later (unless the retry budget is spent).
     Retry {
@@ -273,6 +275,7 @@ pub async fn crawl_with(
                 depth: 0,
                 placement,
                 attempt: 0,
+                modified: None,
             })?;
         }
     }
@@ -644,6 +647,32 @@ impl Scheduler {
         }
     }
 
+    /// Queues the sitemaps a robots.txt names, when they are in scope (as listings).
+    fn push_sitemaps(&mut self, rules: &Rules) {
+        for raw in rules.sitemaps() {
+            let Ok(url) = self.settings.scope.urls.normalise(raw, None) else {
+                continue;
+            };
+            let Some(site) = self.settings.scope.site_for(&url) else {
+                continue;
+            };
+            let placement = crate::scope::Placement {
+                site,
+                kind: PageKind::Listing,
+            };
+            let entry = Entry {
+                url,
+                depth: 1,
+                placement,
+                attempt: 0,
+                modified: None,
+            };
+            if let Err(e) = self.frontier.push(entry) {
+                return self.fail(e);
+            }
+        }
+    }
+
     /// Whether an article page was fetched recently enough to skip (listings always go).
     fn is_fresh(&self, entry: &Entry) -> bool {
         if entry.placement.kind != PageKind::Article {
@@ -698,6 +727,10 @@ impl Scheduler {
                     RobotsState::Pending { tries } => tries,
                     _ => 0,
                 };
+                if let Verdict::Rules(rules) = &verdict {
+                    self.push_sitemaps(rules);
+                }
+                let host = self.host(&name);
                 host.robots = match verdict {
                     Verdict::Rules(rules) => {
                         if let Some(d) = rules.crawl_delay() {
@@ -731,6 +764,7 @@ impl Scheduler {
 
     fn page_done(&mut self, entry: Entry, result: PageResult) {
         let name = entry.host().to_string();
+        let mut hints: HashMap<String, chrono::DateTime<Utc>> = HashMap::new();
         let action_links = match result {
             PageResult::Retry {
                 class,
@@ -799,11 +833,16 @@ impl Scheduler {
                 };
                 (Action::Ingest(candidate, Box::new(ingest)), links)
             }
-            PageResult::Done { mut state, links } => {
+            PageResult::Done {
+                mut state,
+                links,
+                modified,
+            } => {
                 if !matches!(state.outcome, Outcome::Failed { .. }) {
                     self.host(&name).failures = 0;
                 }
                 state.attempts = entry.attempt + 1;
+                hints = modified;
                 (Action::State(state), links)
             }
         };
@@ -821,11 +860,13 @@ impl Scheduler {
             if depth > self.settings.limits.max_depth {
                 depth_skipped.push(url);
             } else {
+                let modified = hints.get(url.as_str()).copied();
                 next.push(Entry {
                     url,
                     depth,
                     placement,
                     attempt: 0,
+                    modified,
                 });
             }
         }
@@ -857,6 +898,7 @@ fn done(
     PageResult::Done {
         state: Box::new(UrlState::new(url.as_str(), outcome, run, status, 0)),
         links,
+        modified: HashMap::new(),
     }
 }
 
@@ -927,6 +969,7 @@ async fn process(
             return PageResult::Done {
                 state: Box::new(state),
                 links,
+                modified: HashMap::new(),
             };
         }
     }
@@ -947,6 +990,22 @@ async fn process(
         };
         return done(&entry.url, outcome, Some(status), run, Vec::new());
     }
+    if entry.placement.kind == PageKind::Listing
+        && feed::sniff(&fetched.body, fetched.content_type())
+    {
+        let (settings, entry) = (settings.clone(), entry.clone());
+        let url = entry.url.clone();
+        let work =
+            tokio::task::spawn_blocking(move || analyse_feed(&settings, &entry, fetched, run))
+                .await;
+        return work.unwrap_or_else(|e| {
+            let outcome = Outcome::Failed {
+                class: "internal".into(),
+                message: format!("feed analysis panicked: {e}"),
+            };
+            done(&url, outcome, Some(status), run, Vec::new())
+        });
+    }
     if !fetch::is_html(fetched.content_type()) {
         let outcome = Outcome::Skipped {
             reason: format!("not_html: {}", fetched.content_type().unwrap_or_default()),
@@ -965,6 +1024,63 @@ async fn process(
         };
         done(&url, outcome, Some(status), run, Vec::new())
     })
+}
+
+/// Most entries read from one feed or sitemap (the sitemap protocol's own limit).
+const MAX_FEED_ENTRIES: usize = 50_000;
+
+/// An RSS/Atom feed or a sitemap (index): a hub whose entries feed the frontier, with their
+/// last-modified dates as recrawl hints.
+fn analyse_feed(
+    settings: &Settings,
+    entry: &Entry,
+    fetched: fetch::Fetched,
+    run: RunId,
+) -> PageResult {
+    let status = fetched.status;
+    let base = settings
+        .scope
+        .urls
+        .normalise_url(fetched.final_url.clone())
+        .unwrap_or_else(|_| entry.url.clone());
+    match feed::parse(
+        &fetched.body,
+        &base,
+        settings.extractor.zone,
+        MAX_FEED_ENTRIES,
+    ) {
+        Ok(parsed) => {
+            let mut links = Vec::with_capacity(parsed.entries.len());
+            let mut modified = HashMap::new();
+            for e in parsed.entries {
+                let Ok(url) = Url::parse(&e.url) else {
+                    continue;
+                };
+                if let Some(m) = e.modified.or(e.published) {
+                    if let Ok(n) = settings.scope.urls.normalise_url(url.clone()) {
+                        modified.insert(n.to_string(), m.with_timezone(&Utc));
+                    }
+                }
+                links.push(url);
+            }
+            let mut state = UrlState::new(entry.url.as_str(), Outcome::Hub, run, Some(status), 0);
+            state.validators = fetched.validators();
+            state.redirects = fetched.redirects;
+            state.links = links.iter().map(Url::to_string).collect();
+            PageResult::Done {
+                state: Box::new(state),
+                links,
+                modified,
+            }
+        }
+        Err(e) => {
+            let outcome = Outcome::Failed {
+                class: "feed".into(),
+                message: e.to_string(),
+            };
+            done(&entry.url, outcome, Some(status), run, Vec::new())
+        }
+    }
 }
 
 /// Decode, parse once, extract post and links, fingerprint.
@@ -987,6 +1103,7 @@ fn analyse(settings: &Settings, entry: &Entry, fetched: fetch::Fetched, run: Run
         return PageResult::Done {
             state: Box::new(state),
             links,
+            modified: HashMap::new(),
         };
     }
     let site = settings
@@ -1002,6 +1119,7 @@ fn analyse(settings: &Settings, entry: &Entry, fetched: fetch::Fetched, run: Run
             return PageResult::Done {
                 state: Box::new(state),
                 links,
+                modified: HashMap::new(),
             };
         }
     };
@@ -1012,6 +1130,7 @@ fn analyse(settings: &Settings, entry: &Entry, fetched: fetch::Fetched, run: Run
         return PageResult::Done {
             state: Box::new(state),
             links,
+            modified: HashMap::new(),
         };
     };
     let host = final_url.host_str().unwrap_or("").to_string();

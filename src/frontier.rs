@@ -21,6 +21,9 @@ pub struct Entry {
     /// Fetch attempts made so far (0 for a URL never tried).
     #[serde(default)]
     pub attempt: u32,
+    /// When a sitemap or feed said the page last changed: a recrawl hint.
+    #[serde(default)]
+    pub modified: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Entry {

@@ -211,12 +211,55 @@ async fn page_and_depth_limits_are_accounted_for() {
         max_depth: Some(0),
         ..Default::default()
     };
-    let summary = common::crawl_into(common::demo_settings(server.addr(), o), &store).await;
-    assert_eq!(summary.pages, Mirror::ALL.len() as u64);
+    let settings = common::demo_settings(server.addr(), o);
+    let seeds = settings.seeds.len() as u64;
+    let summary = common::crawl_into(settings, &store).await;
+    assert_eq!(summary.pages, seeds);
     assert_eq!(store.counts().records, 0);
     assert!(store.url_states().filter_map(Result::ok).any(|s| s.outcome
         == Outcome::Skipped {
             reason: "max_depth".into()
         }));
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sitemaps_and_feeds_alone_reach_the_articles() {
+    let network = Arc::new(Network::generate(12, 230));
+    let server = common::start(network.clone()).await;
+    // Only the sitemap index: every origin article is reached through the sitemaps.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    // Depth 2: index → sitemap files → articles; the articles' own links go unfollowed.
+    let o = Overrides {
+        seeds: vec!["http://news.trawl-demo.test/sitemap.xml".into()],
+        max_depth: Some(2),
+        ..Default::default()
+    };
+    let summary = common::crawl_into(common::demo_settings(server.addr(), o), &store).await;
+    assert_eq!(store.counts().records, 230);
+    // The index, three numbered sitemaps (100 per file) and the news sitemap.
+    assert_eq!(summary.outcomes.get("hub"), Some(&5));
+    assert_eq!(
+        summary.outcomes.get("failed"),
+        None,
+        "{:?}",
+        summary.failures
+    );
+    // Only the RSS feed: its 50 newest; only the blog's Atom feed: its 30 newest.
+    for (seed, expected) in [
+        ("http://news.trawl-demo.test/rss.xml", 50),
+        ("http://blog.newsarchive.test/feed.xml", 30),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let o = Overrides {
+            seeds: vec![seed.into()],
+            max_depth: Some(1),
+            ..Default::default()
+        };
+        common::crawl_into(common::demo_settings(server.addr(), o), &store).await;
+        assert_eq!(store.counts().records, expected, "{seed}");
+    }
     server.shutdown().await;
 }

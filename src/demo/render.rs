@@ -459,7 +459,8 @@ impl Network {
             return (Response::not_found(), None);
         }
         if let Some(response) = super::feeds::respond(self, mirror, path) {
-            return (response, None);
+            // Feeds revalidate like listings: by ETag first, which changes with the body.
+            return (response, Some(LISTING_MODIFIED));
         }
         if let Some(&i) = self.routes[mirror.slot()].get(path) {
             let modified = self.articles[i].published.with_timezone(&Utc);

@@ -38,6 +38,14 @@ impl Rules {
         }
     }
 
+    /// The `Sitemap:` URLs the file lists.
+    pub fn sitemaps(&self) -> &[String] {
+        match self {
+            Rules::AllowAll => &[],
+            Rules::Parsed(r) => &r.sitemaps,
+        }
+    }
+
     /// The `Crawl-delay` for our agent, if any.
     pub fn crawl_delay(&self) -> Option<Duration> {
         match self {

@@ -264,6 +264,7 @@ mod tests {
                 kind: PageKind::Listing,
             },
             attempt: 0,
+            modified: None,
         }
     }
 
