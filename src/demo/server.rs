@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -43,18 +43,28 @@ pub async fn serve(network: Arc<Network>, addr: SocketAddr) -> io::Result<Server
     let addr = listener.local_addr()?;
     let (signal, receiver) = watch::channel(false);
     let stats = Arc::new(Stats::default());
+    let network: Shared = Arc::new(RwLock::new(network));
     let accept_loop = tokio::spawn(accept_loop(
         listener,
-        network,
+        Arc::clone(&network),
         Arc::clone(&stats),
         Shutdown { receiver },
     ));
     Ok(ServerHandle {
         addr,
         stats,
+        network,
         signal,
         accept_loop,
     })
+}
+
+/// The network being served; replaced whole when a test "publishes" new articles.
+type Shared = Arc<RwLock<Arc<Network>>>;
+
+fn current(network: &Shared) -> Arc<Network> {
+    // A poisoned lock only means a writer panicked mid-swap of an Arc: the value is intact.
+    Arc::clone(&network.read().unwrap_or_else(PoisonError::into_inner))
 }
 
 /// A running demo server.
@@ -65,12 +75,19 @@ pub async fn serve(network: Arc<Network>, addr: SocketAddr) -> io::Result<Server
 pub struct ServerHandle {
     addr: SocketAddr,
     stats: Arc<Stats>,
+    network: Shared,
     /// Only `true` is ever sent; dropping the sender means the same to the receivers.
     signal: watch::Sender<bool>,
     accept_loop: JoinHandle<()>,
 }
 
 impl ServerHandle {
+    /// Serves `network` from now on (requests already being answered finish with the old
+    /// one): how tests publish new articles between two crawls.
+    pub fn set_network(&self, network: Arc<Network>) {
+        *self.network.write().unwrap_or_else(PoisonError::into_inner) = network;
+    }
+
     /// The address actually bound (with the real port when 0 was asked for).
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -150,7 +167,7 @@ impl Shutdown {
 
 async fn accept_loop(
     listener: TcpListener,
-    network: Arc<Network>,
+    network: Shared,
     stats: Arc<Stats>,
     mut shutdown: Shutdown,
 ) {
@@ -188,7 +205,7 @@ async fn accept_loop(
 
 async fn connection(
     mut stream: TcpStream,
-    network: Arc<Network>,
+    network: Shared,
     stats: Arc<Stats>,
     mut shutdown: Shutdown,
 ) {
@@ -204,7 +221,7 @@ async fn connection(
 }
 
 /// Answers requests on one connection until the client closes it or asks to.
-async fn exchange(stream: &mut TcpStream, network: &Network, stats: &Arc<Stats>) -> io::Result<()> {
+async fn exchange(stream: &mut TcpStream, network: &Shared, stats: &Arc<Stats>) -> io::Result<()> {
     let mut buffer = Vec::with_capacity(4096);
     loop {
         let head_len = match read_head(stream, &mut buffer).await? {
@@ -256,7 +273,9 @@ async fn exchange(stream: &mut TcpStream, network: &Network, stats: &Arc<Stats>)
         // flight for `max_concurrent`.
         let exchange = stats.begin(&host, &path, started);
         let response = match head.method.as_str() {
-            "GET" | "HEAD" => network.respond_nth(&host, &path, exchange.nth, &head.headers),
+            "GET" | "HEAD" => {
+                current(network).respond_nth(&host, &path, exchange.nth, &head.headers)
+            }
             _ => {
                 let mut response = plain(405, "only GET and HEAD are served");
                 response
