@@ -3,7 +3,7 @@
 //! Three trees per run: `seen` (every URL the run has queued or decided on: the seen set lives
 //! on disk, not in memory), `queue` (host ‖ 0 ‖ sequence → entry, so each host's queue is a
 //! key range in FIFO order) and `inflight` (URL → entry taken for fetching). Taking an entry
-//! moves it from `queue` to `inflight` in one transaction; reopening the run moves everything
+//! writes it to `inflight`, then removes it from `queue`; reopening the run moves everything
 //! still in flight back to the queue, so URLs that were being fetched at a crash are fetched
 //! again. In memory there is only a count of queued entries per host.
 
@@ -199,13 +199,12 @@ impl Frontier for SledFrontier {
                 continue;
             };
             let entry: Entry = decode("frontier", &key, &value).map_err(err)?;
-            (&self.queue, &self.inflight)
-                .transaction(|(q, i)| {
-                    q.remove(&key)?;
-                    i.insert(entry.url.as_str().as_bytes(), &value)?;
-                    Ok::<_, ConflictableTransactionError<StoreError>>(())
-                })
-                .map_err(|e| err(flatten(e)))?;
+            // In flight first, then out of the queue: a crash between the two leaves the entry
+            // in both, so it is fetched again on resume, which ingest makes harmless (it is
+            // idempotent within a run). No transaction needed, and sled transactions are
+            // costly in memory at millions of operations.
+            self.inflight.insert(entry.url.as_str().as_bytes(), &value).map_err(err)?;
+            self.queue.remove(&key).map_err(err)?;
             let n = pending.counts.entry(host.clone()).or_default();
             *n = n.saturating_sub(1);
             if *n > 0 {
