@@ -3,6 +3,7 @@
 //! Trees (DESIGN.md §2): `meta` (schema version), `records` (record id → [`Record`]),
 //! `hashes` (content hash → record id), `sightings` (record id ‖ run ‖ seq → [`Sighting`]),
 //! `urls` (normalised URL → [`UrlState`]) and `runs` (run id → [`Run`]). Values are JSON.
+//! The search index has its own trees (see [`search`]).
 //!
 //! A record, its hash index entry, the sighting and the URL state are written in one sled
 //! transaction, so a crash never leaves an index pointing at nothing. Durability points are
@@ -16,6 +17,8 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use thiserror::Error;
 
 use crate::model::{ContentHash, Outcome, Record, RecordId, Run, RunId, Sighting, UrlState};
+
+pub mod search;
 
 /// Schema version this build writes and understands.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -117,6 +120,7 @@ pub struct Store {
     sightings: sled::Tree,
     urls: sled::Tree,
     runs: sled::Tree,
+    search: search::SearchTrees,
 }
 
 impl std::fmt::Debug for Store {
@@ -164,6 +168,7 @@ impl Store {
             sightings: tree("sightings")?,
             urls: tree("urls")?,
             runs: tree("runs")?,
+            search: search::SearchTrees::open(&db).map_err(open_err)?,
             db,
         };
         store.check_schema()?;
@@ -252,8 +257,14 @@ impl Store {
         F: Fn(Option<Record>) -> (Record, Outcome),
     {
         let seq = self.db.generate_id()?;
-        let result = (&self.records, &self.hashes, &self.sightings, &self.urls).transaction(
-            |(records, hashes, sightings, urls)| {
+        let result = (
+            &self.records,
+            &self.hashes,
+            &self.sightings,
+            &self.urls,
+            &self.search.pending,
+        )
+            .transaction(|(records, hashes, sightings, urls, search_pending)| {
                 let existing = match hashes.get(ingest.hash.0)? {
                     Some(id) => match records.get(&id)? {
                         Some(v) => Some(
@@ -264,8 +275,19 @@ impl Store {
                     },
                     None => None,
                 };
+                let old_text = existing
+                    .as_ref()
+                    .map(|r| (r.canonical.title.clone(), r.canonical.body.clone()));
                 let (record, outcome) = decide(existing);
                 records.insert(&record.id.0, encode(&record))?;
+                // The search index must learn about new records and changed canonical text; the
+                // marker is written in this transaction so that the index can never miss one.
+                let text_changed = old_text.is_none_or(|(title, body)| {
+                    title != record.canonical.title || body != record.canonical.body
+                });
+                if text_changed {
+                    search_pending.insert(&record.id.0, &seq.to_be_bytes())?;
+                }
                 hashes.insert(&ingest.hash.0, &record.id.0)?;
                 let mut sighting = ingest.sighting.clone();
                 sighting.record = record.id;
@@ -278,8 +300,7 @@ impl Store {
                 state.outcome = outcome.clone();
                 urls.insert(state.url.as_bytes(), encode(&state))?;
                 Ok((record, outcome))
-            },
-        );
+            });
         result.map_err(|e| match e {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => StoreError::Sled(e),
