@@ -109,14 +109,10 @@ fn main() {
                 title: post.title.clone(),
                 run: RunId(run.id.0),
                 charset: "UTF-8 (header)".into(),
+                redirects: Vec::new(),
             },
-            url_state: UrlState {
-                url: post.url.clone(),
-                last_fetch: cand.seen,
-                outcome: Outcome::Hub,
-                run: run.id,
-                status: Some(200),
-            },
+            url_state: UrlState::new(&post.url, Outcome::Hub, run.id, Some(200), 1),
+            raw: None,
         };
         store
             .ingest(&ingest, |e| admit(e, &cand, &settings.canonical))

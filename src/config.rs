@@ -16,6 +16,8 @@ use url::Url;
 
 use crate::dedup::CanonicalPolicy;
 use crate::extract::{date::parse_offset, Extractor, SiteRule};
+use crate::fetch::retry::RetryPolicy;
+use crate::fetch::robots::product_token;
 use crate::fetch::FetchSettings;
 use crate::fingerprint::{Fingerprinter, Normaliser};
 use crate::scope::{Scope, SiteScope, UrlPolicy, DEFAULT_STRIP_PARAMS};
@@ -81,6 +83,11 @@ struct RawCrawl {
     max_redirects: usize,
     default_timezone: String,
     resolve: Vec<String>,
+    max_retries: u32,
+    retry_base_ms: u64,
+    max_retry_after_secs: u64,
+    robots: bool,
+    max_crawl_delay_secs: u64,
 }
 
 impl Default for RawCrawl {
@@ -102,6 +109,11 @@ impl Default for RawCrawl {
             max_redirects: 10,
             default_timezone: "+08:00".into(),
             resolve: Vec::new(),
+            max_retries: 3,
+            retry_base_ms: 500,
+            max_retry_after_secs: 300,
+            robots: true,
+            max_crawl_delay_secs: 30,
         }
     }
 }
@@ -163,6 +175,8 @@ struct RawSite {
     listing: Vec<String>,
     #[serde(default)]
     extract: Option<RawExtract>,
+    #[serde(default)]
+    ignore_robots: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -217,6 +231,17 @@ pub struct CrawlLimits {
     pub max_depth: u32,
 }
 
+/// robots.txt handling.
+#[derive(Clone, Debug)]
+pub struct RobotsSettings {
+    /// Whether robots.txt is fetched and obeyed at all (per-site opt-outs in the scope).
+    pub enabled: bool,
+    /// `Crawl-delay` values above this are capped.
+    pub max_crawl_delay: Duration,
+    /// The product token matched against `User-agent` lines.
+    pub agent: String,
+}
+
 /// Validated settings: what the pipeline runs on.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -228,6 +253,10 @@ pub struct Settings {
     pub limits: CrawlLimits,
     /// HTTP client settings.
     pub fetch: FetchSettings,
+    /// Retry and backoff policy.
+    pub retry: RetryPolicy,
+    /// robots.txt handling.
+    pub robots: RobotsSettings,
     /// Scope: URL policy and site patterns.
     pub scope: Scope,
     /// Extraction rules.
@@ -386,6 +415,20 @@ impl Validator<'_> {
         })?;
 
         let user_agent = o.user_agent.clone().unwrap_or_else(|| c.user_agent.clone());
+        let robots_agent = product_token(&user_agent).to_string();
+        if !c.robots {
+            tracing::warn!(
+                "{}: crawl.robots = false: robots.txt is ignored for every host",
+                self.origin
+            );
+        }
+        for site in scope.sites.iter().filter(|s| !s.obey_robots) {
+            tracing::warn!(
+                "{}: site `{}` has ignore_robots = true: its robots.txt is not obeyed",
+                self.origin,
+                site.name
+            );
+        }
         Ok(Settings {
             origin: self.origin.to_string(),
             seeds,
@@ -405,6 +448,17 @@ impl Validator<'_> {
                 max_body_bytes: c.max_body_bytes,
                 max_redirects: c.max_redirects,
                 resolve,
+            },
+            retry: RetryPolicy {
+                max_retries: c.max_retries,
+                base: Duration::from_millis(c.retry_base_ms),
+                max_backoff: Duration::from_secs(60),
+                max_retry_after: Duration::from_secs(c.max_retry_after_secs),
+            },
+            robots: RobotsSettings {
+                enabled: c.robots,
+                max_crawl_delay: Duration::from_secs(c.max_crawl_delay_secs),
+                agent: robots_agent,
             },
             extractor: Extractor { rules, zone },
             fingerprinter: Fingerprinter {
@@ -523,6 +577,7 @@ impl Validator<'_> {
                 hosts,
                 article,
                 listing,
+                obey_robots: !s.ignore_robots,
             });
             rules.push(rule);
         }

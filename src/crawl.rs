@@ -1,13 +1,14 @@
 //! The crawl loop: wires the stages together and owns nothing else.
 //!
 //! Three kinds of work run at once. The **scheduler** (this module's loop) takes entries from
-//! the frontier as global and per-host limits and delays allow. **Page tasks** fetch a URL,
-//! then on the blocking pool decode, parse once, extract the post and the links, and
-//! fingerprint. The **writer** thread is the only one that writes to the store: it runs dedup
-//! inside the store's transaction and records every URL's outcome. The scheduler never touches
-//! disk while a host slot is held.
+//! the frontier as global and per-host limits, per-host delays, robots.txt and backoff allow.
+//! **Tasks** fetch a host's robots.txt, or fetch a page and then, on the blocking pool, decode,
+//! parse once, extract the post and the links, and fingerprint. The **writer** thread is the
+//! only one that writes to the store: it runs dedup inside the store's transaction and records
+//! every URL's outcome. The scheduler never touches disk.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,9 +22,11 @@ use url::Url;
 use crate::config::Settings;
 use crate::dedup::{self, Candidate};
 use crate::extract::{self, Extraction};
-use crate::fetch::{self, charset, FetchError, Fetcher};
+use crate::fetch::retry::{parse_retry_after, status_is_transient};
+use crate::fetch::robots::{self, Rules, Verdict};
+use crate::fetch::{self, charset, FetchError, Fetcher, Validators};
 use crate::frontier::{Entry, Frontier, MemoryFrontier};
-use crate::model::{Outcome, Run, RunId, Sighting, UrlState};
+use crate::model::{Outcome, RawResponse, RecordId, Run, RunId, Sighting, UrlState};
 use crate::scope::PageKind;
 use crate::store::{Ingest, Store, StoreError};
 
@@ -44,12 +47,14 @@ pub enum CrawlError {
 /// Per-host counts in a crawl summary.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct HostCounts {
-    /// Pages fetched (any status).
+    /// Requests made (page attempts, retries included, and robots.txt).
     pub fetched: u64,
     /// Posts that created a record.
     pub new: u64,
     /// Posts that joined an existing record (copies collapsed).
     pub duplicate: u64,
+    /// Pages unchanged since the last fetch (304).
+    pub not_modified: u64,
     /// Listing pages.
     pub hub: u64,
     /// Skipped URLs.
@@ -63,7 +68,9 @@ pub struct HostCounts {
 pub struct CrawlSummary {
     /// Run id.
     pub run: u64,
-    /// Pages fetched.
+    /// Distinct URLs fetched (first attempts; `crawl.max_pages` bounds this).
+    pub pages: u64,
+    /// Requests made (page attempts including retries, plus robots.txt).
     pub fetched: u64,
     /// Posts extracted (new + duplicate).
     pub posts: u64,
@@ -71,6 +78,8 @@ pub struct CrawlSummary {
     pub outcomes: BTreeMap<String, u64>,
     /// Failure counts by class.
     pub failures: BTreeMap<String, u64>,
+    /// Skip counts by reason.
+    pub skips: BTreeMap<String, u64>,
     /// Counts per host.
     pub hosts: BTreeMap<String, HostCounts>,
     /// Wall-clock seconds.
@@ -92,8 +101,13 @@ impl CrawlSummary {
                 h.duplicate += 1;
                 self.posts += 1;
             }
+            Outcome::NotModified => h.not_modified += 1,
             Outcome::Hub => h.hub += 1,
-            Outcome::Skipped { .. } => h.skipped += 1,
+            Outcome::Skipped { reason } => {
+                h.skipped += 1;
+                let key = reason.split(':').next().unwrap_or(reason).to_string();
+                *self.skips.entry(key).or_default() += 1;
+            }
             Outcome::Failed { class, .. } => {
                 h.failed += 1;
                 *self.failures.entry(class.clone()).or_default() += 1;
@@ -108,26 +122,63 @@ enum PageResult {
     Post {
         candidate: Box<Candidate>,
         sighting: Box<Sighting>,
+        state: Box<UrlState>,
+        raw: Box<RawResponse>,
         links: Vec<Url>,
     },
-    /// No post; an outcome to record, maybe links to follow.
-    Other {
-        outcome: Outcome,
+    /// No post; a final outcome, maybe links to follow.
+    Done {
+        state: Box<UrlState>,
+        links: Vec<Url>,
+    },
+    /// A transient failure: try again later (unless the retry budget is spent).
+    Retry {
+        class: String,
+        message: String,
         status: Option<u16>,
-        links: Vec<Url>,
+        retry_after: Option<Duration>,
     },
+}
+
+/// What a finished task reports to the scheduler.
+enum Finished {
+    Page(Entry, PageResult),
+    Robots(String, Verdict),
 }
 
 /// Work for the writer thread.
 enum Write {
     Ingest(Box<Candidate>, Box<Ingest>),
-    State(UrlState),
+    State(Box<UrlState>),
 }
 
-struct HostSlot {
+/// robots.txt knowledge about one host.
+enum RobotsState {
+    /// Not asked yet.
+    Unknown,
+    /// A fetch is in flight; `tries` earlier fetches found it unavailable.
+    Pending { tries: u32 },
+    /// Rules in force for the rest of the run.
+    Ready(Rules),
+    /// 5xx or unreachable: ask again at `retry_at`.
+    Unavailable { retry_at: Instant, tries: u32 },
+    /// Unreachable too many times: the host's URLs fail without being fetched.
+    GaveUp(String),
+}
+
+/// Politeness state of one host.
+struct Host {
     in_flight: usize,
     next_start: Instant,
+    /// Minimum gap between request starts (config, raised by Crawl-delay).
+    delay: Duration,
+    /// Consecutive transient failures; each one lengthens the gap.
+    failures: u32,
+    robots: RobotsState,
 }
+
+/// How many times an unavailable robots.txt is asked for before the host is given up.
+const ROBOTS_TRIES: u32 = 3;
 
 /// Crawls from the configured seeds into `store` until the frontier is empty, the page limit
 /// is reached, or `stop` turns true (then in-flight pages finish and nothing new starts).
@@ -146,115 +197,93 @@ pub async fn crawl(
 
     let (tx, rx) = mpsc::unbounded_channel::<Write>();
     let writer = spawn_writer(store.clone(), settings.clone(), run.clone(), rx);
-
-    let mut frontier = MemoryFrontier::new();
+    let mut s = Scheduler {
+        settings: settings.clone(),
+        fetcher,
+        store: store.clone(),
+        run: run.id,
+        tx,
+        frontier: MemoryFrontier::new(),
+        retries: BinaryHeap::new(),
+        retry_seq: 0,
+        hosts: HashMap::new(),
+        tasks: JoinSet::new(),
+        pages: 0,
+        requests: HashMap::new(),
+    };
     for seed in &settings.seeds {
         if let Some(placement) = settings.scope.classify_seed(seed) {
-            frontier.push(Entry {
+            s.frontier.push(Entry {
                 url: seed.clone(),
                 depth: 0,
                 placement,
+                attempt: 0,
             });
         }
     }
 
-    let limits = &settings.limits;
-    let mut hosts: HashMap<String, HostSlot> = HashMap::new();
-    let mut tasks: JoinSet<(Entry, PageResult)> = JoinSet::new();
-    let mut launched: u64 = 0;
-    let mut launched_per_host: HashMap<String, u64> = HashMap::new();
     let mut stopping = *stop.borrow();
     let mut last_progress = Instant::now();
-
     loop {
-        // Launch everything the limits allow right now.
-        while !stopping && tasks.len() < limits.concurrency && launched < limits.max_pages {
-            let now = Instant::now();
-            let mut ready = |h: &str| {
-                hosts.get(h).is_none_or(|s| {
-                    s.in_flight < limits.per_host_concurrency && s.next_start <= now
-                })
-            };
-            let Some(entry) = frontier.pop_ready(&mut ready) else {
-                break;
-            };
-            let slot = hosts.entry(entry.host().to_string()).or_insert(HostSlot {
-                in_flight: 0,
-                next_start: now,
-            });
-            slot.in_flight += 1;
-            slot.next_start = now + limits.per_host_delay;
-            launched += 1;
-            *launched_per_host
-                .entry(entry.host().to_string())
-                .or_default() += 1;
-            let (fetcher, settings, run_id) = (fetcher.clone(), settings.clone(), run.id);
-            tasks.spawn(async move {
-                let result = process(&fetcher, &settings, &entry, run_id).await;
-                (entry, result)
-            });
+        if !stopping {
+            s.launch();
         }
-
-        if tasks.is_empty() && (stopping || frontier.is_empty() || launched >= limits.max_pages) {
+        let idle = s.tasks.is_empty() && s.retries.is_empty();
+        if idle && (stopping || s.frontier.is_empty() || s.pages >= settings.limits.max_pages) {
             break;
         }
-
-        // Wake for a finished task, for the next host whose delay runs out, or for a stop.
-        let wake = frontier
-            .pending_hosts()
-            .iter()
-            .filter_map(|h| hosts.get(h))
-            .filter(|s| s.in_flight < limits.per_host_concurrency)
-            .map(|s| s.next_start)
-            .min()
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        let wake = s.next_wake();
         tokio::select! {
-            Some(joined) = tasks.join_next() => {
-                let Ok((entry, result)) = joined else {
-                    // A page task panicked: a bug. The URL stays unrecorded and is retried by
-                    // the next run; the crawl goes on.
-                    tracing::error!("page task failed: {:?}", joined.err());
-                    continue;
-                };
-                if let Some(slot) = hosts.get_mut(entry.host()) {
-                    slot.in_flight -= 1;
-                }
-                handle(&settings, &mut frontier, &tx, &entry, result, run.id);
-            }
+            Some(joined) = s.tasks.join_next() => match joined {
+                Ok(finished) => s.finished(finished),
+                // A task panicked: a bug. The URL stays unrecorded and is retried next run.
+                Err(e) => tracing::error!("crawl task failed: {e}"),
+            },
             _ = tokio::time::sleep_until(wake.into()), if !stopping => {}
             changed = stop.changed(), if !stopping => {
                 if changed.is_err() || *stop.borrow() {
-                    tracing::warn!("stopping: finishing {} page(s) in flight", tasks.len());
+                    tracing::warn!("stopping: finishing {} request(s) in flight", s.tasks.len());
                     stopping = true;
                 }
             }
         }
+        if stopping && s.tasks.is_empty() {
+            break;
+        }
         if last_progress.elapsed() >= Duration::from_secs(2) {
             last_progress = Instant::now();
             tracing::info!(
-                fetched = launched,
-                in_flight = tasks.len(),
-                queued_hosts = frontier.pending_hosts().len(),
+                pages = s.pages,
+                in_flight = s.tasks.len(),
+                waiting_retries = s.retries.len(),
                 "progress"
             );
         }
     }
 
-    // Whatever the page limit left in the queue is accounted for, not silently dropped.
     let interrupted = stopping;
-    if !interrupted {
-        for entry in frontier.drain() {
-            let _ = tx.send(Write::State(state(
-                &entry.url,
-                Outcome::Skipped {
-                    reason: "max_pages".into(),
-                },
-                None,
-                run.id,
-            )));
-        }
+    // Whatever is left is accounted for, not silently dropped.
+    let reason = if interrupted { "stopped" } else { "max_pages" };
+    let leftovers: Vec<Entry> = s
+        .frontier
+        .drain()
+        .into_iter()
+        .chain(s.retries.drain().map(|Reverse(d)| d.entry))
+        .collect();
+    for entry in leftovers {
+        s.record(UrlState::new(
+            entry.url.as_str(),
+            Outcome::Skipped {
+                reason: reason.into(),
+            },
+            s.run,
+            None,
+            entry.attempt,
+        ));
     }
-    drop(tx);
+    let requests = std::mem::take(&mut s.requests);
+    let pages = s.pages;
+    drop(s);
     let mut summary = writer.await.unwrap_or_else(|e| {
         Err(StoreError::Corrupt {
             tree: "writer",
@@ -262,8 +291,9 @@ pub async fn crawl(
             detail: e.to_string(),
         })
     })?;
-    summary.fetched = launched;
-    for (host, n) in launched_per_host {
+    summary.pages = pages;
+    summary.fetched = requests.values().sum();
+    for (host, n) in requests {
         summary.hosts.entry(host).or_default().fetched = n;
     }
     summary.seconds = started.elapsed().as_secs_f64();
@@ -273,134 +303,502 @@ pub async fn crawl(
     run.outcomes = summary.outcomes.clone();
     store.put_run(&run)?;
     store.flush()?;
-    tracing::info!(run = %run.id, fetched = launched, posts = summary.posts, seconds = summary.seconds, "crawl finished");
+    tracing::info!(run = %run.id, requests = summary.fetched, posts = summary.posts, seconds = summary.seconds, "crawl finished");
     Ok(summary)
 }
 
-fn state(url: &Url, outcome: Outcome, status: Option<u16>, run: RunId) -> UrlState {
-    UrlState {
-        url: url.to_string(),
-        last_fetch: Utc::now(),
-        outcome,
-        run,
-        status,
+/// An entry waiting for its retry; ordered by due time, then by arrival.
+struct Delayed {
+    due: Instant,
+    seq: u64,
+    entry: Entry,
+}
+
+impl PartialEq for Delayed {
+    fn eq(&self, other: &Self) -> bool {
+        (self.due, self.seq) == (other.due, other.seq)
     }
 }
 
-/// Records a page's result and queues the links it offers.
-fn handle(
-    settings: &Settings,
-    frontier: &mut MemoryFrontier,
-    tx: &mpsc::UnboundedSender<Write>,
-    entry: &Entry,
-    result: PageResult,
+impl Eq for Delayed {}
+
+impl PartialOrd for Delayed {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Delayed {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.due, self.seq).cmp(&(other.due, other.seq))
+    }
+}
+
+/// The scheduler's state for one run.
+struct Scheduler {
+    settings: Arc<Settings>,
+    fetcher: Fetcher,
+    store: Store,
     run: RunId,
-) {
-    let links = match result {
-        PageResult::Post {
-            candidate,
-            sighting,
-            links,
-        } => {
-            let ingest = Ingest {
-                hash: candidate.hash,
-                url_state: state(&entry.url, Outcome::Hub, Some(sighting.status), run),
-                sighting: *sighting,
-            };
-            let _ = tx.send(Write::Ingest(candidate, Box::new(ingest)));
-            links
-        }
-        PageResult::Other {
-            outcome,
-            status,
-            links,
-        } => {
-            let _ = tx.send(Write::State(state(&entry.url, outcome, status, run)));
-            links
-        }
-    };
-    let depth = entry.depth + 1;
-    for link in links {
-        let Ok(url) = settings.scope.urls.normalise_url(link) else {
-            continue;
-        };
-        let Some(placement) = settings.scope.classify(&url) else {
-            continue;
-        };
-        if depth > settings.limits.max_depth {
-            if frontier.mark_seen(&url) {
-                let _ = tx.send(Write::State(state(
-                    &url,
-                    Outcome::Skipped {
-                        reason: "max_depth".into(),
-                    },
-                    None,
-                    run,
-                )));
+    tx: mpsc::UnboundedSender<Write>,
+    frontier: MemoryFrontier,
+    /// Entries waiting for a retry, by due time.
+    retries: BinaryHeap<Reverse<Delayed>>,
+    retry_seq: u64,
+    hosts: HashMap<String, Host>,
+    tasks: JoinSet<Finished>,
+    /// Distinct URLs fetched (first attempts), against `max_pages`.
+    pages: u64,
+    /// Requests per host (all attempts and robots.txt).
+    requests: HashMap<String, u64>,
+}
+
+impl Scheduler {
+    fn host(&mut self, name: &str) -> &mut Host {
+        let robots_on = self.settings.robots.enabled;
+        let delay = self.settings.limits.per_host_delay;
+        let obey = self
+            .settings
+            .scope
+            .sites
+            .iter()
+            .find(|s| s.hosts.iter().any(|h| crate::scope::host_matches(h, name)))
+            .is_none_or(|s| s.obey_robots);
+        self.hosts.entry(name.to_string()).or_insert_with(|| Host {
+            in_flight: 0,
+            next_start: Instant::now(),
+            delay,
+            failures: 0,
+            robots: if robots_on && obey {
+                RobotsState::Unknown
+            } else {
+                RobotsState::Ready(Rules::AllowAll)
+            },
+        })
+    }
+
+    fn record(&self, state: UrlState) {
+        // The writer outlives the scheduler's sender; a send error means it already failed,
+        // and its error is reported when it is joined.
+        let _ = self.tx.send(Write::State(Box::new(state)));
+    }
+
+    /// Starts every robots fetch and page fetch the limits allow right now.
+    fn launch(&mut self) {
+        let now = Instant::now();
+        // Due retries go back to the frontier.
+        while self.retries.peek().is_some_and(|Reverse(d)| d.due <= now) {
+            if let Some(Reverse(d)) = self.retries.pop() {
+                self.frontier.requeue(d.entry);
             }
-            continue;
         }
-        frontier.push(Entry {
-            url,
-            depth,
-            placement,
-        });
+        let limits = self.settings.limits.clone();
+        // Hosts whose robots.txt must be (re)fetched before anything else.
+        for name in self.frontier.pending_hosts() {
+            if self.tasks.len() >= limits.concurrency {
+                return;
+            }
+            let Some(url) = self
+                .frontier
+                .peek_host(&name)
+                .and_then(|e| robots::robots_url(&e.url))
+            else {
+                continue;
+            };
+            let host = self.host(&name);
+            let tries = match host.robots {
+                RobotsState::Unknown => 0,
+                RobotsState::Unavailable { retry_at, tries } if retry_at <= now => tries,
+                _ => continue,
+            };
+            if host.in_flight >= limits.per_host_concurrency || host.next_start > now {
+                continue;
+            }
+            host.robots = RobotsState::Pending { tries };
+            host.in_flight += 1;
+            host.next_start = now + host.delay;
+            *self.requests.entry(name.clone()).or_default() += 1;
+            let (fetcher, agent) = (self.fetcher.clone(), self.settings.robots.agent.clone());
+            self.tasks.spawn(async move {
+                let verdict = match fetcher.get(&url, &Validators::default()).await {
+                    Ok(f) => robots::interpret(f.status, &f.body, &agent),
+                    Err(e) => Verdict::Unavailable(e.to_string()),
+                };
+                Finished::Robots(name, verdict)
+            });
+        }
+        while self.tasks.len() < limits.concurrency {
+            let hosts = &self.hosts;
+            let mut ready = |h: &str| match hosts.get(h) {
+                None => false,
+                Some(host) => match host.robots {
+                    RobotsState::Ready(_) => {
+                        host.in_flight < limits.per_host_concurrency && host.next_start <= now
+                    }
+                    RobotsState::GaveUp(_) => true,
+                    _ => false,
+                },
+            };
+            let Some(entry) = self.frontier.pop_ready(&mut ready) else {
+                return;
+            };
+            let name = entry.host().to_string();
+            let host = self.host(&name);
+            match &host.robots {
+                RobotsState::GaveUp(why) => {
+                    let outcome = Outcome::Failed {
+                        class: "robots_unavailable".into(),
+                        message: why.clone(),
+                    };
+                    self.record(UrlState::new(
+                        entry.url.as_str(),
+                        outcome,
+                        self.run,
+                        None,
+                        entry.attempt,
+                    ));
+                    continue;
+                }
+                RobotsState::Ready(rules) if !rules.allows(&entry.url) => {
+                    let outcome = Outcome::Skipped {
+                        reason: "robots".into(),
+                    };
+                    self.record(UrlState::new(
+                        entry.url.as_str(),
+                        outcome,
+                        self.run,
+                        None,
+                        entry.attempt,
+                    ));
+                    continue;
+                }
+                _ => {}
+            }
+            if entry.attempt == 0 {
+                if self.pages >= limits.max_pages {
+                    // Over the page budget: back in the queue, accounted for at the end.
+                    self.frontier.requeue(entry);
+                    return;
+                }
+                self.pages += 1;
+            }
+            let host = self.host(&name);
+            host.in_flight += 1;
+            host.next_start = now + host.delay + backoff_gap(host.failures);
+            *self.requests.entry(name).or_default() += 1;
+            let (fetcher, settings, store, run) = (
+                self.fetcher.clone(),
+                self.settings.clone(),
+                self.store.clone(),
+                self.run,
+            );
+            self.tasks.spawn(async move {
+                let result = process(&fetcher, &settings, &store, &entry, run).await;
+                Finished::Page(entry, result)
+            });
+        }
+    }
+
+    /// When the loop must wake up even if no task finishes.
+    fn next_wake(&self) -> Instant {
+        let far = Instant::now() + Duration::from_secs(3600);
+        let limit = self.settings.limits.per_host_concurrency;
+        let hosts = self
+            .frontier
+            .pending_hosts()
+            .into_iter()
+            .filter_map(|h| self.hosts.get(&h))
+            .filter(|h| h.in_flight < limit)
+            .map(|h| match h.robots {
+                RobotsState::Unavailable { retry_at, .. } => retry_at.max(h.next_start),
+                RobotsState::Pending { .. } => far,
+                _ => h.next_start,
+            })
+            .min();
+        let retry = self.retries.peek().map(|Reverse(d)| d.due);
+        hosts.into_iter().chain(retry).min().unwrap_or(far)
+    }
+
+    fn finished(&mut self, finished: Finished) {
+        match finished {
+            Finished::Robots(name, verdict) => {
+                let max_delay = self.settings.robots.max_crawl_delay;
+                let retry = self.settings.retry.clone();
+                let host = self.host(&name);
+                host.in_flight = host.in_flight.saturating_sub(1);
+                let tries = match host.robots {
+                    RobotsState::Pending { tries } => tries,
+                    _ => 0,
+                };
+                host.robots = match verdict {
+                    Verdict::Rules(rules) => {
+                        if let Some(d) = rules.crawl_delay() {
+                            host.delay = host.delay.max(d.min(max_delay));
+                        }
+                        RobotsState::Ready(rules)
+                    }
+                    Verdict::Unavailable(why) if tries + 1 >= ROBOTS_TRIES => {
+                        tracing::warn!(host = %name, "robots.txt unavailable {} times ({why}); giving up on the host", tries + 1);
+                        RobotsState::GaveUp(why)
+                    }
+                    Verdict::Unavailable(why) => {
+                        tracing::info!(host = %name, "robots.txt unavailable ({why}); backing off");
+                        RobotsState::Unavailable {
+                            retry_at: Instant::now() + retry.backoff(tries + 1),
+                            tries: tries + 1,
+                        }
+                    }
+                };
+            }
+            Finished::Page(entry, result) => {
+                let name = entry.host().to_string();
+                let host = self.host(&name);
+                host.in_flight = host.in_flight.saturating_sub(1);
+                self.page_done(entry, result);
+            }
+        }
+    }
+
+    fn page_done(&mut self, entry: Entry, result: PageResult) {
+        let name = entry.host().to_string();
+        let links = match result {
+            PageResult::Retry {
+                class,
+                message,
+                status,
+                retry_after,
+            } => {
+                let policy = self.settings.retry.clone();
+                let host = self.host(&name);
+                host.failures += 1;
+                let now = Instant::now();
+                if let Some(wait) = retry_after {
+                    // Retry-After speaks for the whole host: slow it down, not just this URL.
+                    host.next_start = host.next_start.max(now + wait.min(policy.max_retry_after));
+                }
+                let too_long = retry_after.is_some_and(|w| w > policy.max_retry_after);
+                if entry.attempt >= policy.max_retries || too_long {
+                    let message = if too_long {
+                        format!(
+                            "{message} (Retry-After longer than {:?})",
+                            policy.max_retry_after
+                        )
+                    } else {
+                        message
+                    };
+                    let outcome = Outcome::Failed { class, message };
+                    self.record(UrlState::new(
+                        entry.url.as_str(),
+                        outcome,
+                        self.run,
+                        status,
+                        entry.attempt + 1,
+                    ));
+                } else {
+                    let wait = policy
+                        .backoff(entry.attempt + 1)
+                        .max(retry_after.unwrap_or(Duration::ZERO));
+                    tracing::debug!(url = %entry.url, attempt = entry.attempt + 1, ?wait, %class, "retrying");
+                    self.retry_seq += 1;
+                    let next = Entry {
+                        attempt: entry.attempt + 1,
+                        ..entry
+                    };
+                    self.retries.push(Reverse(Delayed {
+                        due: now + wait,
+                        seq: self.retry_seq,
+                        entry: next,
+                    }));
+                }
+                return;
+            }
+            PageResult::Post {
+                candidate,
+                sighting,
+                mut state,
+                raw,
+                links,
+            } => {
+                self.host(&name).failures = 0;
+                state.attempts = entry.attempt + 1;
+                let ingest = Ingest {
+                    hash: candidate.hash,
+                    url_state: *state,
+                    sighting: *sighting,
+                    raw: Some(*raw),
+                };
+                let _ = self.tx.send(Write::Ingest(candidate, Box::new(ingest)));
+                links
+            }
+            PageResult::Done { mut state, links } => {
+                if !matches!(state.outcome, Outcome::Failed { .. }) {
+                    self.host(&name).failures = 0;
+                }
+                state.attempts = entry.attempt + 1;
+                let _ = self.tx.send(Write::State(state));
+                links
+            }
+        };
+        let depth = entry.depth + 1;
+        for link in links {
+            let Ok(url) = self.settings.scope.urls.normalise_url(link) else {
+                continue;
+            };
+            let Some(placement) = self.settings.scope.classify(&url) else {
+                continue;
+            };
+            if depth > self.settings.limits.max_depth {
+                if self.frontier.mark_seen(&url) {
+                    let outcome = Outcome::Skipped {
+                        reason: "max_depth".into(),
+                    };
+                    self.record(UrlState::new(url.as_str(), outcome, self.run, None, 0));
+                }
+                continue;
+            }
+            self.frontier.push(Entry {
+                url,
+                depth,
+                placement,
+                attempt: 0,
+            });
+        }
     }
 }
 
-/// Fetches and processes one page. Never fails: every problem becomes an outcome.
+/// Extra gap after consecutive failures on a host: 0, 0.5 s, 1 s, 2 s … capped at 30 s, so a
+/// failing host is backed off, not hammered.
+fn backoff_gap(failures: u32) -> Duration {
+    if failures == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_millis(250u64 << failures.min(7)).min(Duration::from_secs(30))
+}
+
+fn done(
+    url: &Url,
+    outcome: Outcome,
+    status: Option<u16>,
+    run: RunId,
+    links: Vec<Url>,
+) -> PageResult {
+    PageResult::Done {
+        state: Box::new(UrlState::new(url.as_str(), outcome, run, status, 0)),
+        links,
+    }
+}
+
+/// Fetches and processes one page. Never fails: every problem becomes an outcome or a retry.
 async fn process(
     fetcher: &Fetcher,
     settings: &Arc<Settings>,
+    store: &Store,
     entry: &Entry,
     run: RunId,
 ) -> PageResult {
-    let failed = |class: &str, message: String, status: Option<u16>| PageResult::Other {
-        outcome: Outcome::Failed {
-            class: class.to_string(),
-            message,
-        },
-        status,
-        links: Vec::new(),
-    };
-    let fetched = match fetcher.get(&entry.url).await {
+    // Conditional GET: what we knew about the URL, if it produced content before.
+    let previous = store
+        .url_state(entry.url.as_str())
+        .ok()
+        .flatten()
+        .filter(|p| {
+            matches!(
+                p.outcome,
+                Outcome::New { .. }
+                    | Outcome::Duplicate { .. }
+                    | Outcome::Hub
+                    | Outcome::NotModified
+            )
+        });
+    let validators = previous
+        .as_ref()
+        .map(|p| p.validators.clone())
+        .unwrap_or_default();
+    let fetched = match fetcher.get(&entry.url, &validators).await {
         Ok(f) => f,
-        Err(e) => return failed(e.class(), e.to_string(), None),
+        Err(e) if e.is_transient() => {
+            return PageResult::Retry {
+                class: e.class().to_string(),
+                message: e.to_string(),
+                status: None,
+                retry_after: None,
+            }
+        }
+        Err(e) => {
+            let outcome = Outcome::Failed {
+                class: e.class().to_string(),
+                message: e.to_string(),
+            };
+            return done(&entry.url, outcome, None, run, Vec::new());
+        }
     };
     let status = fetched.status;
-    if !(200..300).contains(&status) {
-        return failed(
-            &format!("http_{status}"),
-            format!("HTTP status {status}"),
-            Some(status),
-        );
+    if status == 304 {
+        if let Some(prev) = previous {
+            // Unchanged: no body, no parse. The record link, validators and (for listings)
+            // the links found last time carry over, so the crawl still reaches every article.
+            let links = prev
+                .links
+                .iter()
+                .filter_map(|l| Url::parse(l).ok())
+                .collect();
+            let mut state =
+                UrlState::new(entry.url.as_str(), Outcome::NotModified, run, Some(304), 0);
+            state.record = prev.record.or(match prev.outcome {
+                Outcome::New { record } => Some(record),
+                Outcome::Duplicate { of } => Some(of),
+                _ => None,
+            });
+            state.validators = prev.validators;
+            state.links = prev.links;
+            state.redirects = fetched.redirects;
+            return PageResult::Done {
+                state: Box::new(state),
+                links,
+            };
+        }
     }
-    if !fetch::is_html(fetched.content_type.as_deref()) {
-        return PageResult::Other {
-            outcome: Outcome::Skipped {
-                reason: format!("not_html: {}", fetched.content_type.unwrap_or_default()),
-            },
+    if status_is_transient(status) {
+        return PageResult::Retry {
+            class: format!("http_{status}"),
+            message: format!("HTTP status {status}"),
             status: Some(status),
-            links: Vec::new(),
+            retry_after: fetched
+                .header("retry-after")
+                .and_then(|v| parse_retry_after(v, Utc::now())),
         };
+    }
+    if !(200..300).contains(&status) {
+        let outcome = Outcome::Failed {
+            class: format!("http_{status}"),
+            message: format!("HTTP status {status}"),
+        };
+        return done(&entry.url, outcome, Some(status), run, Vec::new());
+    }
+    if !fetch::is_html(fetched.content_type()) {
+        let outcome = Outcome::Skipped {
+            reason: format!("not_html: {}", fetched.content_type().unwrap_or_default()),
+        };
+        return done(&entry.url, outcome, Some(status), run, Vec::new());
     }
     let settings = settings.clone();
     let entry = entry.clone();
     // Decoding, parsing and extraction are CPU work: keep them off the async reactor.
+    let url = entry.url.clone();
     let work = tokio::task::spawn_blocking(move || analyse(&settings, &entry, fetched, run)).await;
     work.unwrap_or_else(|e| {
-        failed(
-            "internal",
-            format!("page analysis panicked: {e}"),
-            Some(status),
-        )
+        let outcome = Outcome::Failed {
+            class: "internal".into(),
+            message: format!("page analysis panicked: {e}"),
+        };
+        done(&url, outcome, Some(status), run, Vec::new())
     })
 }
 
 /// Decode, parse once, extract post and links, fingerprint.
 fn analyse(settings: &Settings, entry: &Entry, fetched: fetch::Fetched, run: RunId) -> PageResult {
     let status = fetched.status;
-    let decoded = charset::decode(&fetched.body, fetched.content_type.as_deref());
+    let decoded = charset::decode(&fetched.body, fetched.content_type());
     let html = scraper::Html::parse_document(&decoded.text);
     let final_url = settings
         .scope
@@ -408,10 +806,14 @@ fn analyse(settings: &Settings, entry: &Entry, fetched: fetch::Fetched, run: Run
         .normalise_url(fetched.final_url.clone())
         .unwrap_or_else(|_| entry.url.clone());
     let links = extract::links(&html, &final_url);
+    let mut state = UrlState::new(entry.url.as_str(), Outcome::Hub, run, Some(status), 0);
+    state.validators = fetched.validators();
+    state.redirects = fetched.redirects.clone();
     if entry.placement.kind == PageKind::Listing {
-        return PageResult::Other {
-            outcome: Outcome::Hub,
-            status: Some(status),
+        // Kept so that a 304 next time still yields the listing's links.
+        state.links = links.iter().map(Url::to_string).collect();
+        return PageResult::Done {
+            state: Box::new(state),
             links,
         };
     }
@@ -422,27 +824,27 @@ fn analyse(settings: &Settings, entry: &Entry, fetched: fetch::Fetched, run: Run
     let post = match settings.extractor.extract(&html, &final_url, site) {
         Extraction::Post(p) => p,
         Extraction::NotArticle(reason) => {
-            return PageResult::Other {
-                outcome: Outcome::Skipped {
-                    reason: format!("not_article: {reason}"),
-                },
-                status: Some(status),
+            state.outcome = Outcome::Skipped {
+                reason: format!("not_article: {reason}"),
+            };
+            return PageResult::Done {
+                state: Box::new(state),
                 links,
-            }
+            };
         }
     };
     let Some(fp) = settings.fingerprinter.fingerprint(&post) else {
-        return PageResult::Other {
-            outcome: Outcome::Skipped {
-                reason: "not_article: body is only boilerplate".into(),
-            },
-            status: Some(status),
+        state.outcome = Outcome::Skipped {
+            reason: "not_article: body is only boilerplate".into(),
+        };
+        return PageResult::Done {
+            state: Box::new(state),
             links,
         };
     };
     let host = final_url.host_str().unwrap_or("").to_string();
     let sighting = Sighting {
-        record: crate::model::RecordId([0; 16]),
+        record: RecordId([0; 16]),
         url: final_url.to_string(),
         host: host.clone(),
         fetched_at: fetched.fetched_at,
@@ -452,6 +854,14 @@ fn analyse(settings: &Settings, entry: &Entry, fetched: fetch::Fetched, run: Run
         title: post.title.clone(),
         run,
         charset: decoded.describe(),
+        redirects: fetched.redirects.clone(),
+    };
+    let raw = RawResponse {
+        url: final_url.to_string(),
+        status,
+        headers: fetched.headers,
+        body: fetched.wire_body.unwrap_or(fetched.body),
+        fetched_at: fetched.fetched_at,
     };
     PageResult::Post {
         candidate: Box::new(Candidate {
@@ -462,6 +872,8 @@ fn analyse(settings: &Settings, entry: &Entry, fetched: fetch::Fetched, run: Run
             post,
         }),
         sighting: Box::new(sighting),
+        state: Box::new(state),
+        raw: Box::new(raw),
         links,
     }
 }

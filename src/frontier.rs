@@ -19,6 +19,8 @@ pub struct Entry {
     pub depth: u32,
     /// Its site and page kind.
     pub placement: Placement,
+    /// Fetch attempts made so far (0 for a URL never tried).
+    pub attempt: u32,
 }
 
 impl Entry {
@@ -35,6 +37,11 @@ pub trait Frontier: Send {
     fn mark_seen(&mut self, url: &Url) -> bool;
     /// Queues an entry unless its URL was seen before in this run. Returns whether it was new.
     fn push(&mut self, entry: Entry) -> bool;
+    /// Queues an entry again (a retry, or one put back over a limit), even though its URL has
+    /// been seen.
+    fn requeue(&mut self, entry: Entry);
+    /// The next entry queued for `host`, without taking it.
+    fn peek_host(&self, host: &str) -> Option<&Entry>;
     /// Takes the next entry from the first host (in round-robin order) that `ready` accepts.
     fn pop_ready(&mut self, ready: &mut dyn FnMut(&str) -> bool) -> Option<Entry>;
     /// Hosts that have queued entries.
@@ -77,6 +84,20 @@ impl Frontier for MemoryFrontier {
         }
         queue.push_back(entry);
         true
+    }
+
+    fn requeue(&mut self, entry: Entry) {
+        self.mark_seen(&entry.url);
+        let host = entry.host().to_string();
+        let queue = self.queues.entry(host.clone()).or_default();
+        if queue.is_empty() {
+            self.order.push_back(host);
+        }
+        queue.push_back(entry);
+    }
+
+    fn peek_host(&self, host: &str) -> Option<&Entry> {
+        self.queues.get(host).and_then(|q| q.front())
     }
 
     fn pop_ready(&mut self, ready: &mut dyn FnMut(&str) -> bool) -> Option<Entry> {
@@ -126,6 +147,7 @@ mod tests {
                 site: 0,
                 kind: PageKind::Listing,
             },
+            attempt: 0,
         }
     }
 
@@ -160,6 +182,21 @@ mod tests {
             "http://a.test/2"
         );
         assert!(f.is_empty());
+    }
+
+    #[test]
+    fn requeue_bypasses_the_seen_set() {
+        let mut f = MemoryFrontier::new();
+        f.push(e("http://a.test/1"));
+        let mut all = |_: &str| true;
+        let first = f.pop_ready(&mut all).unwrap();
+        assert!(f.is_empty());
+        f.requeue(Entry {
+            attempt: 1,
+            ..first
+        });
+        assert_eq!(f.peek_host("a.test").unwrap().attempt, 1);
+        assert_eq!(f.pop_ready(&mut all).unwrap().attempt, 1);
     }
 
     #[test]

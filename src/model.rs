@@ -225,6 +225,9 @@ pub struct Sighting {
     pub run: RunId,
     /// Character encoding used to decode the page, and where that decision came from.
     pub charset: String,
+    /// Redirects followed to reach the page.
+    #[serde(default)]
+    pub redirects: Vec<Hop>,
 }
 
 /// The single outcome every URL a crawl touches ends in.
@@ -241,6 +244,8 @@ pub enum Outcome {
         /// The record it joined.
         of: RecordId,
     },
+    /// The server answered 304: the page is unchanged since the last fetch.
+    NotModified,
     /// A listing page: links followed, no post.
     Hub,
     /// Not fetched, or fetched but not archived, on purpose.
@@ -263,6 +268,7 @@ impl Outcome {
         match self {
             Outcome::New { .. } => "new",
             Outcome::Duplicate { .. } => "duplicate",
+            Outcome::NotModified => "not_modified",
             Outcome::Hub => "hub",
             Outcome::Skipped { .. } => "skipped",
             Outcome::Failed { .. } => "failed",
@@ -275,6 +281,7 @@ impl fmt::Display for Outcome {
         match self {
             Outcome::New { record } => write!(f, "new({record})"),
             Outcome::Duplicate { of } => write!(f, "duplicate({of})"),
+            Outcome::NotModified => f.write_str("not_modified"),
             Outcome::Hub => f.write_str("hub"),
             Outcome::Skipped { reason } => write!(f, "skipped({reason})"),
             Outcome::Failed { class, message } => write!(f, "failed({class}, {message})"),
@@ -295,6 +302,87 @@ pub struct UrlState {
     pub run: RunId,
     /// HTTP status of the last response, if any.
     pub status: Option<u16>,
+    /// Fetch attempts made for that outcome (retries included).
+    #[serde(default)]
+    pub attempts: u32,
+    /// The record this URL's content belongs to, kept across `not_modified` re-fetches.
+    #[serde(default)]
+    pub record: Option<RecordId>,
+    /// Validators for the next conditional request.
+    #[serde(default)]
+    pub validators: Validators,
+    /// For listing pages: the links found, so a `304` still feeds the frontier.
+    #[serde(default)]
+    pub links: Vec<String>,
+    /// Redirects followed on the last fetch.
+    #[serde(default)]
+    pub redirects: Vec<Hop>,
+}
+
+impl UrlState {
+    /// A state with no record, validators, links or redirects.
+    pub fn new(
+        url: &str,
+        outcome: Outcome,
+        run: RunId,
+        status: Option<u16>,
+        attempts: u32,
+    ) -> UrlState {
+        UrlState {
+            url: url.to_string(),
+            last_fetch: Utc::now(),
+            outcome,
+            run,
+            status,
+            attempts,
+            record: None,
+            validators: Validators::default(),
+            links: Vec::new(),
+            redirects: Vec::new(),
+        }
+    }
+}
+
+/// Validators from a previous fetch, sent as `If-None-Match` / `If-Modified-Since`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validators {
+    /// `ETag` as the server sent it.
+    pub etag: Option<String>,
+    /// `Last-Modified` as the server sent it.
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    /// Whether there is anything to send.
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+}
+
+/// One hop of a redirect chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hop {
+    /// URL that answered with a redirect.
+    pub from: String,
+    /// Its status (301, 302, 303, 307, 308).
+    pub status: u16,
+}
+
+/// The response a canonical copy was extracted from, kept for WARC export: status line,
+/// headers and body exactly as received (the body still content-encoded if it was).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawResponse {
+    /// The URL fetched (after redirects).
+    pub url: String,
+    /// HTTP status.
+    pub status: u16,
+    /// Headers in order received, names lower-case.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes as they came off the wire.
+    #[serde(with = "serde_bytes_b64")]
+    pub body: Vec<u8>,
+    /// When the headers arrived.
+    pub fetched_at: DateTime<Utc>,
 }
 
 /// One crawl run and how it went.
@@ -357,6 +445,54 @@ macro_rules! hex_serde {
         }
     };
 }
+/// Bodies inside JSON values: a byte array would triple their size, so store them as base64.
+mod serde_bytes_b64 {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        s.serialize_str(&out)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let mut out = Vec::with_capacity(s.len() / 4 * 3);
+        let mut acc = 0u32;
+        let mut bits = 0;
+        for c in s.bytes().filter(|c| *c != b'=') {
+            let v = ALPHABET
+                .iter()
+                .position(|a| *a == c)
+                .ok_or_else(|| D::Error::custom("invalid base64"))? as u32;
+            acc = acc << 6 | v;
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+                acc &= (1 << bits) - 1;
+            }
+        }
+        Ok(out)
+    }
+}
+
 hex_serde!(hex32, 32);
 hex_serde!(hex16, 16);
 
@@ -381,6 +517,28 @@ mod tests {
         assert_eq!(json, format!("\"{}\"", "ab".repeat(32)));
         let back: ContentHash = serde_json::from_str(&json).unwrap();
         assert_eq!(back, hash);
+    }
+
+    #[test]
+    fn raw_bodies_round_trip_as_base64() {
+        for body in [
+            vec![],
+            vec![0u8],
+            vec![1, 2],
+            vec![0xff, 0, 7],
+            (0..=255).collect::<Vec<u8>>(),
+        ] {
+            let raw = RawResponse {
+                url: "http://a.test/".into(),
+                status: 200,
+                headers: vec![("content-type".into(), "text/html".into())],
+                body: body.clone(),
+                fetched_at: Utc::now(),
+            };
+            let back: RawResponse =
+                serde_json::from_str(&serde_json::to_string(&raw).unwrap()).unwrap();
+            assert_eq!(back.body, body);
+        }
     }
 
     #[test]

@@ -156,6 +156,8 @@ pub struct SiteScope {
     pub article: Vec<Regex>,
     /// Patterns over path+query that mark listing pages.
     pub listing: Vec<Regex>,
+    /// Whether this site's robots.txt is obeyed (a config opt-out can turn it off).
+    pub obey_robots: bool,
 }
 
 impl SiteScope {
@@ -335,6 +337,7 @@ mod tests {
                 hosts: vec!["news.test".into()],
                 article: vec![Regex::new(r"^/html_News/NewsShare\.html\?infoCode=NW\d+$").unwrap()],
                 listing: vec![Regex::new(r"^/$").unwrap()],
+                obey_robots: true,
             }],
         };
         let a = Url::parse("http://news.test/html_News/NewsShare.html?infoCode=NW2022").unwrap();

@@ -181,7 +181,7 @@ async fn page_and_depth_limits_are_accounted_for() {
         ..Default::default()
     };
     let summary = common::crawl_into(common::demo_settings(server.addr(), o), &store).await;
-    assert_eq!(summary.fetched, 10);
+    assert_eq!(summary.pages, 10);
     assert!(
         summary.outcomes.get("skipped").copied().unwrap_or(0) > 0,
         "queued URLs end as skipped(max_pages)"
@@ -205,7 +205,7 @@ async fn page_and_depth_limits_are_accounted_for() {
         ..Default::default()
     };
     let summary = common::crawl_into(common::demo_settings(server.addr(), o), &store).await;
-    assert_eq!(summary.fetched, Mirror::ALL.len() as u64);
+    assert_eq!(summary.pages, Mirror::ALL.len() as u64);
     assert_eq!(store.counts().records, 0);
     assert!(store.url_states().filter_map(Result::ok).any(|s| s.outcome
         == Outcome::Skipped {

@@ -148,8 +148,12 @@ pub fn print_summary(s: &CrawlSummary, format: Format, totals: Option<(u64, u64)
     println!("  posts extracted     {}", s.posts);
     println!("  new records         {}", n("new"));
     println!("  copies collapsed    {}", n("duplicate"));
+    println!("  not modified        {}", n("not_modified"));
     println!("  listing pages       {}", n("hub"));
     println!("  skipped             {}", n("skipped"));
+    for (reason, count) in &s.skips {
+        println!("    {reason}: {count}");
+    }
     println!("  failed              {}", n("failed"));
     for (class, count) in &s.failures {
         println!("    {class}: {count}");
@@ -159,13 +163,13 @@ pub fn print_summary(s: &CrawlSummary, format: Format, totals: Option<(u64, u64)
     }
     let width = s.hosts.keys().map(|h| h.len()).max().unwrap_or(4).max(4);
     println!(
-        "\n  {:<width$}  {:>7}  {:>5}  {:>9}  {:>5}  {:>6}",
-        "host", "fetched", "new", "collapsed", "hub", "failed"
+        "\n  {:<width$}  {:>8}  {:>5}  {:>9}  {:>7}  {:>5}  {:>7}  {:>6}",
+        "host", "requests", "new", "collapsed", "304", "hub", "skipped", "failed"
     );
     for (host, h) in &s.hosts {
         println!(
-            "  {:<width$}  {:>7}  {:>5}  {:>9}  {:>5}  {:>6}",
-            host, h.fetched, h.new, h.duplicate, h.hub, h.failed
+            "  {:<width$}  {:>8}  {:>5}  {:>9}  {:>7}  {:>5}  {:>7}  {:>6}",
+            host, h.fetched, h.new, h.duplicate, h.not_modified, h.hub, h.skipped, h.failed
         );
     }
     if s.interrupted {

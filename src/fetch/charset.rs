@@ -69,7 +69,12 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
 
 fn choose(bytes: &[u8], content_type: Option<&str>) -> (&'static Encoding, CharsetSource) {
     if let Some(e) = content_type.and_then(header_charset).and_then(label) {
-        return (e, CharsetSource::Header);
+        // A header that says UTF-8 over bytes that are not UTF-8 is a known lie of
+        // misconfigured mirrors (GBK pages behind a UTF-8 default); look further instead of
+        // producing replacement characters.
+        if e != UTF_8 || std::str::from_utf8(bytes).is_ok() {
+            return (e, CharsetSource::Header);
+        }
     }
     if let Some((e, _)) = Encoding::for_bom(bytes) {
         return (e, CharsetSource::Bom);
@@ -177,6 +182,15 @@ mod tests {
         let d = decode(&page, Some("text/html"));
         assert_eq!(d.source, CharsetSource::Detected);
         assert!(d.text.contains("生猪销售总量"), "{}", d.text);
+    }
+
+    #[test]
+    fn a_lying_utf8_header_falls_back() {
+        let page = gbk("<html><body><p>今年前十一个月生猪销售总量超过八百九十万头，已超过去年全年销量。</p></body></html>");
+        let d = decode(&page, Some("text/html; charset=utf-8"));
+        assert!(d.text.contains("生猪销售总量"), "{}", d.text);
+        assert!(!d.had_errors);
+        assert_ne!(d.source, CharsetSource::Header);
     }
 
     #[test]

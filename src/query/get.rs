@@ -67,10 +67,10 @@ fn record_for_url(store: &Store, raw: &str, urls: &UrlPolicy) -> Result<RecordId
     let state = store
         .url_state(url.as_str())?
         .ok_or_else(|| QueryError::UnknownUrl(url.to_string()))?;
-    match state.outcome {
-        crate::model::Outcome::New { record } => Ok(record),
-        crate::model::Outcome::Duplicate { of } => Ok(of),
-        other => Err(QueryError::NoRecordForUrl {
+    match (state.record, state.outcome) {
+        (Some(record), _) | (None, crate::model::Outcome::New { record }) => Ok(record),
+        (None, crate::model::Outcome::Duplicate { of }) => Ok(of),
+        (None, other) => Err(QueryError::NoRecordForUrl {
             url: url.to_string(),
             outcome: other.to_string(),
         }),

@@ -2,8 +2,9 @@
 //!
 //! Trees (DESIGN.md §2): `meta` (schema version), `records` (record id → [`Record`]),
 //! `hashes` (content hash → record id), `sightings` (record id ‖ run ‖ seq → [`Sighting`]),
-//! `urls` (normalised URL → [`UrlState`]) and `runs` (run id → [`Run`]). Values are JSON.
-//! The search index has its own trees (see [`search`]).
+//! `urls` (normalised URL → [`UrlState`]), `runs` (run id → [`Run`]) and `raw` (record id →
+//! the canonical copy's [`RawResponse`], deflate-compressed JSON, for WARC export). Other
+//! values are JSON. The search index has its own trees (see [`search`]).
 //!
 //! A record, its hash index entry, the sighting and the URL state are written in one sled
 //! transaction, so a crash never leaves an index pointing at nothing. Durability points are
@@ -16,7 +17,9 @@ use serde::{de::DeserializeOwned, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use thiserror::Error;
 
-use crate::model::{ContentHash, Outcome, Record, RecordId, Run, RunId, Sighting, UrlState};
+use crate::model::{
+    ContentHash, Outcome, RawResponse, Record, RecordId, Run, RunId, Sighting, UrlState,
+};
 
 pub mod search;
 
@@ -92,8 +95,10 @@ pub struct Ingest {
     pub hash: ContentHash,
     /// The sighting; its `record` field is filled in by the store.
     pub sighting: Sighting,
-    /// The URL state; its outcome is filled in by the store.
+    /// The URL state; its outcome and record are filled in by the store.
     pub url_state: UrlState,
+    /// The response the post came from; kept when this copy is (or becomes) canonical.
+    pub raw: Option<RawResponse>,
 }
 
 /// Counts kept by sled itself (cheap).
@@ -120,6 +125,7 @@ pub struct Store {
     sightings: sled::Tree,
     urls: sled::Tree,
     runs: sled::Tree,
+    raw: sled::Tree,
     search: search::SearchTrees,
 }
 
@@ -168,6 +174,7 @@ impl Store {
             sightings: tree("sightings")?,
             urls: tree("urls")?,
             runs: tree("runs")?,
+            raw: tree("raw")?,
             search: search::SearchTrees::open(&db).map_err(open_err)?,
             db,
         };
@@ -262,9 +269,10 @@ impl Store {
             &self.hashes,
             &self.sightings,
             &self.urls,
+            &self.raw,
             &self.search.pending,
         )
-            .transaction(|(records, hashes, sightings, urls, search_pending)| {
+            .transaction(|(records, hashes, sightings, urls, raw, search_pending)| {
                 let existing = match hashes.get(ingest.hash.0)? {
                     Some(id) => match records.get(&id)? {
                         Some(v) => Some(
@@ -275,6 +283,7 @@ impl Store {
                     },
                     None => None,
                 };
+                let previous_canonical = existing.as_ref().map(|r| r.canonical.url.clone());
                 let old_text = existing
                     .as_ref()
                     .map(|r| (r.canonical.title.clone(), r.canonical.body.clone()));
@@ -298,13 +307,34 @@ impl Store {
                 sightings.insert(key, encode(&sighting))?;
                 let mut state = ingest.url_state.clone();
                 state.outcome = outcome.clone();
+                state.record = Some(record.id);
                 urls.insert(state.url.as_bytes(), encode(&state))?;
+                // The raw response follows the canonical copy: written when this copy is the
+                // canonical one and was not before (a new record, or a switch).
+                let became_canonical = record.canonical.url == sighting.url
+                    && previous_canonical.as_deref() != Some(sighting.url.as_str());
+                if let (true, Some(r)) = (became_canonical, &ingest.raw) {
+                    raw.insert(&record.id.0, compress(&encode(r)))?;
+                }
                 Ok((record, outcome))
             });
         result.map_err(|e| match e {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => StoreError::Sled(e),
         })
+    }
+
+    /// The raw response of a record's canonical copy, if it was kept.
+    pub fn raw_response(&self, id: RecordId) -> Result<Option<RawResponse>, StoreError> {
+        let Some(v) = self.raw.get(id.0)? else {
+            return Ok(None);
+        };
+        let json = decompress(&v).map_err(|e| StoreError::Corrupt {
+            tree: "raw",
+            key: id.to_hex(),
+            detail: e.to_string(),
+        })?;
+        decode("raw", &id.0, &json).map(Some)
     }
 
     /// Records what happened to a URL that produced no post (hub, skipped, failed).
@@ -419,6 +449,24 @@ impl Store {
     }
 }
 
+fn compress(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::DeflateEncoder::new(
+        Vec::with_capacity(bytes.len() / 3),
+        flate2::Compression::fast(),
+    );
+    // Writing into a Vec cannot fail.
+    e.write_all(bytes).expect("in-memory deflate");
+    e.finish().expect("in-memory deflate")
+}
+
+fn decompress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::with_capacity(bytes.len() * 3);
+    flate2::read::DeflateDecoder::new(bytes).read_to_end(&mut out)?;
+    Ok(out)
+}
+
 fn encode<T: Serialize>(v: &T) -> Vec<u8> {
     // Serialising plain data structs with string keys cannot fail.
     serde_json::to_vec(v).expect("model types serialise to JSON")
@@ -471,14 +519,16 @@ mod tests {
                 title: "t".into(),
                 run,
                 charset: "UTF-8 (header)".into(),
+                redirects: Vec::new(),
             },
-            url_state: UrlState {
+            url_state: UrlState::new(&c.url, Outcome::Hub, run, Some(200), 1),
+            raw: Some(crate::model::RawResponse {
                 url: c.url.clone(),
-                last_fetch: c.seen,
-                outcome: Outcome::Hub,
-                run,
-                status: Some(200),
-            },
+                status: 200,
+                headers: vec![("content-type".into(), "text/html".into())],
+                body: format!("<p>{}</p>", c.url).into_bytes(),
+                fetched_at: c.seen,
+            }),
         }
     }
 
@@ -512,6 +562,15 @@ mod tests {
         assert_eq!(
             store.url_state("http://b.test/9").unwrap().unwrap().outcome,
             Outcome::Duplicate { of: r1.id }
+        );
+        // The raw response is the canonical copy's (the first, with an empty policy).
+        assert_eq!(
+            store.raw_response(r1.id).unwrap().unwrap().url,
+            "http://a.test/1"
+        );
+        assert_eq!(
+            store.url_state("http://b.test/9").unwrap().unwrap().record,
+            Some(r1.id)
         );
         let prefix = &r1.id.to_hex()[..7];
         assert_eq!(store.record_ids_with_prefix(prefix).unwrap(), vec![r1.id]);
