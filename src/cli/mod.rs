@@ -3,7 +3,10 @@
 
 pub mod crawl;
 pub mod demo;
+pub mod export;
 pub mod get;
+pub mod list;
+pub mod search;
 pub mod stats;
 
 use std::path::PathBuf;
@@ -61,6 +64,12 @@ pub enum Command {
     Stats(stats::StatsArgs),
     /// Show one canonical record with every URL it was seen at.
     Get(get::GetArgs),
+    /// List records, filtered, ordered and paged.
+    List(list::ListArgs),
+    /// Find records whose title or body contains text (CJK substrings, Latin words), ranked.
+    Search(search::SearchArgs),
+    /// Export records as JSONL, CSV, Parquet or WARC.
+    Export(export::ExportArgs),
 }
 
 /// Output format for commands that print data.

@@ -53,8 +53,10 @@ pub struct ExportOptions {
 pub struct ExportSummary {
     /// Records that matched the filter.
     pub records: u64,
-    /// Rows (or, for WARC, WARC records) written.
+    /// Rows (or, for WARC, WARC records other than `warcinfo`) written.
     pub rows: u64,
+    /// Records left out (WARC: no raw response kept).
+    pub skipped: u64,
 }
 
 /// What can go wrong during an export.
@@ -94,6 +96,10 @@ pub trait Sink<W: Write> {
     /// WARC records written so far, for sinks whose output units are not rows.
     fn units(&self) -> Option<u64> {
         None
+    }
+    /// Records left out because the format needs data the store lacks for them.
+    fn skipped(&self) -> u64 {
+        0
     }
 }
 
@@ -137,6 +143,7 @@ pub fn export<W: Write + Send + 'static>(
     if let Some(units) = sink.units() {
         summary.rows = units;
     }
+    summary.skipped = sink.skipped();
     let out = sink.finish()?;
     Ok((summary, out))
 }
@@ -158,10 +165,15 @@ pub fn export_to_path(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let tmp = tempfile::Builder::new()
-        .prefix(".trawl-export-")
-        .tempfile_in(dir)
-        .map_err(io)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".trawl-export-");
+    #[cfg(unix)]
+    {
+        // A dataset is for sharing: the usual 0666 less umask, not the temp file's 0600.
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let tmp = builder.tempfile_in(dir).map_err(io)?;
     let (file, tmp_path) = tmp.into_parts();
     // `tmp_path` deletes the file when dropped, which every early return below does.
     let out = std::io::BufWriter::with_capacity(1 << 16, file);
