@@ -410,7 +410,7 @@ fn warc_has_responses_with_valid_digests_and_revisits_for_mirrors() {
     }
 
     drop(s); // sled allows one process at a time
-    // --all-copies: the response stands for one sighting, a revisit for each other one.
+             // --all-copies: the response stands for one sighting, a revisit for each other one.
     let all = dir.path().join("all.warc");
     trawl(
         &[

@@ -50,7 +50,8 @@ pub struct ExportArgs {
 /// Runs `trawl export`.
 pub fn run(store_dir: &Path, config: Option<&Path>, quiet: bool, args: &ExportArgs) -> Result<()> {
     let filter = args.filter.filter(config)?;
-    let store = Store::open_existing(store_dir)?;
+    // A streaming pass gains nothing from sled's default 64 MiB cache; keep memory flat.
+    let store = Store::open_existing_with_cache(store_dir, 8 * 1024 * 1024)?;
     let options = ExportOptions {
         format: match args.format {
             ExportFormat::Jsonl => Format::Jsonl,

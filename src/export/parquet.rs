@@ -27,7 +27,7 @@ use crate::model::{Record, Sighting};
 /// Rows per Arrow record batch.
 pub const BATCH_ROWS: usize = 1024;
 /// Encoded bytes after which a row group is closed (written out).
-pub const ROW_GROUP_BYTES: usize = 16 * 1024 * 1024;
+pub const ROW_GROUP_BYTES: usize = 8 * 1024 * 1024;
 
 fn timestamp() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))

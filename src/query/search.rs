@@ -28,7 +28,7 @@ use crate::store::{Store, StoreError};
 
 /// Records indexed per segment: bounds the memory of an index update (a few tens of MiB) and
 /// the number of segments a term's postings spread over.
-const BATCH: usize = 8192;
+const BATCH: usize = 4096;
 /// Characters of context before the first highlighted match in a snippet.
 const BEFORE: usize = 30;
 /// Length of a snippet, in characters.
@@ -116,22 +116,41 @@ fn pieces(folded: &str) -> Vec<Piece> {
     out
 }
 
-/// The index terms of a record's title and body: CJK characters and bigrams, and words.
-pub fn index_terms(title: &str, body: &[String]) -> BTreeSet<String> {
-    let mut terms = BTreeSet::new();
+/// An index term without an allocation: most terms are CJK characters and bigrams.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Term {
+    Char(char),
+    Pair(char, char),
+    Word(String),
+}
+
+impl Term {
+    fn into_string(self) -> String {
+        match self {
+            Term::Char(c) => c.to_string(),
+            Term::Pair(a, b) => [a, b].iter().collect(),
+            Term::Word(w) => w,
+        }
+    }
+}
+
+/// Every distinct term of a title and body.
+fn terms_of(title: &str, body: &[String]) -> std::collections::HashSet<Term> {
+    let mut terms = std::collections::HashSet::new();
     let mut add = |text: &str| {
         for p in pieces(&fold(text)) {
             match p {
                 Piece::Word(w) => {
-                    terms.insert(w);
+                    terms.insert(Term::Word(w));
                 }
                 Piece::Cjk(run) => {
-                    let chars: Vec<char> = run.chars().collect();
-                    for (i, c) in chars.iter().enumerate() {
-                        terms.insert(c.to_string());
-                        if let Some(next) = chars.get(i + 1) {
-                            terms.insert([*c, *next].iter().collect());
+                    let mut prev: Option<char> = None;
+                    for c in run.chars() {
+                        terms.insert(Term::Char(c));
+                        if let Some(p) = prev {
+                            terms.insert(Term::Pair(p, c));
                         }
+                        prev = Some(c);
                     }
                 }
             }
@@ -142,6 +161,14 @@ pub fn index_terms(title: &str, body: &[String]) -> BTreeSet<String> {
         add(para);
     }
     terms
+}
+
+/// The index terms of a record's title and body: CJK characters and bigrams, and words.
+pub fn index_terms(title: &str, body: &[String]) -> BTreeSet<String> {
+    terms_of(title, body)
+        .into_iter()
+        .map(Term::into_string)
+        .collect()
 }
 
 /// The terms whose posting lists a query piece needs (all must hold a candidate).
@@ -168,7 +195,7 @@ pub fn update_index(store: &Store, progress: &mut dyn FnMut(usize)) -> Result<us
         if pending.is_empty() {
             return Ok(done);
         }
-        let mut postings: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        let mut by_term: std::collections::HashMap<Term, Vec<u32>> = Default::default();
         for p in &pending {
             // A marker for a record that is gone (cannot happen today: records are never
             // deleted) is simply cleared.
@@ -176,14 +203,16 @@ pub fn update_index(store: &Store, progress: &mut dyn FnMut(usize)) -> Result<us
                 continue;
             };
             let doc = store.search_doc_number(p.id)?;
-            for term in index_terms(&record.canonical.title, &record.canonical.body) {
-                postings.entry(term).or_default().push(doc);
+            for term in terms_of(&record.canonical.title, &record.canonical.body) {
+                by_term.entry(term).or_default().push(doc);
             }
         }
-        for docs in postings.values_mut() {
+        let mut postings: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        for (term, mut docs) in by_term {
             // Reindexed records keep their older, lower numbers: restore ascending order.
             docs.sort_unstable();
             docs.dedup();
+            postings.insert(term.into_string(), docs);
         }
         store.write_search_segment(&postings, &pending)?;
         done += pending.len();

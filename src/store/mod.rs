@@ -155,14 +155,29 @@ impl Store {
         Self::open_dir(path)
     }
 
+    /// Opens an existing store with a page cache of `cache_bytes` instead of the default
+    /// 64 MiB: for one streaming pass (export), where a large cache only adds memory.
+    pub fn open_existing_with_cache(path: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
+        if !path.join("db").exists() && !path.join("conf").exists() {
+            return Err(StoreError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        Self::open_dir_with(path, cache_bytes)
+    }
+
     fn open_dir(path: &Path) -> Result<Store, StoreError> {
+        Self::open_dir_with(path, 64 * 1024 * 1024)
+    }
+
+    fn open_dir_with(path: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
         let open_err = |source| StoreError::Open {
             path: path.to_path_buf(),
             source,
         };
         let db = sled::Config::new()
             .path(path)
-            .cache_capacity(64 * 1024 * 1024)
+            .cache_capacity(cache_bytes)
             .open()
             .map_err(open_err)?;
         let tree = |name: &str| db.open_tree(name).map_err(open_err);
