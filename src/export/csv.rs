@@ -1,5 +1,5 @@
-//! CSV (RFC 4180: comma-separated, CRLF-free `\n` records, fields quoted when they hold a
-//! comma, quote or newline, quotes doubled), UTF-8, with a header row. Nested columns
+//! CSV (RFC 4180: comma-separated, CRLF record ends, fields quoted when they hold a comma,
+//! quote or line break, quotes doubled), UTF-8, with a header row. Nested columns
 //! (`urls`, `content_hashes`) hold JSON text; empty optional values are empty fields.
 
 use std::io::Write;
