@@ -22,7 +22,10 @@ fn peak_rss_mib() -> f64 {
 }
 
 fn main() {
-    let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let n: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path()).expect("store");
     let mut frontier = store.frontier(RunId(1)).expect("frontier");
@@ -33,7 +36,8 @@ fn main() {
     };
     let t = Instant::now();
     for i in 0..n {
-        let url = url::Url::parse(&format!("http://host{}.test/news/{i}.html", i % 1000)).expect("url");
+        let url =
+            url::Url::parse(&format!("http://host{}.test/news/{i}.html", i % 1000)).expect("url");
         frontier
             .push(Entry {
                 url,
@@ -46,7 +50,8 @@ fn main() {
     }
     // A duplicate of every 10th URL: the seen set must refuse it.
     for i in (0..n).step_by(10) {
-        let url = url::Url::parse(&format!("http://host{}.test/news/{i}.html", i % 1000)).expect("url");
+        let url =
+            url::Url::parse(&format!("http://host{}.test/news/{i}.html", i % 1000)).expect("url");
         assert!(!frontier.mark_seen(&url).expect("seen"));
     }
     let push = t.elapsed();
@@ -61,13 +66,24 @@ fn main() {
     let pop = t.elapsed();
     assert_eq!(popped, n);
     println!("frontier: {n} URLs over 1000 hosts");
-    println!("  push      {:>10.0} ops/s  ({:.1}s)", n as f64 / push.as_secs_f64(), push.as_secs_f64());
-    println!("  pop+done  {:>10.0} ops/s  ({:.1}s)", n as f64 / pop.as_secs_f64(), pop.as_secs_f64());
+    println!(
+        "  push      {:>10.0} ops/s  ({:.1}s)",
+        n as f64 / push.as_secs_f64(),
+        push.as_secs_f64()
+    );
+    println!(
+        "  pop+done  {:>10.0} ops/s  ({:.1}s)",
+        n as f64 / pop.as_secs_f64(),
+        pop.as_secs_f64()
+    );
     println!(
         "  peak RSS  {:.0} MiB at start, {:.0} MiB after pushing, {:.0} MiB at the end",
         rss_start,
         rss_pushed,
         peak_rss_mib()
     );
-    println!("  store on disk {:.0} MiB", store.size_on_disk().unwrap_or(0) as f64 / 1048576.0);
+    println!(
+        "  store on disk {:.0} MiB",
+        store.size_on_disk().unwrap_or(0) as f64 / 1048576.0
+    );
 }

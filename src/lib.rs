@@ -10,6 +10,7 @@ pub mod config;
 pub mod crawl;
 pub mod dedup;
 pub mod demo;
+pub mod export;
 pub mod extract;
 pub mod fetch;
 pub mod fingerprint;

@@ -26,6 +26,9 @@ fn main() -> ExitCode {
         Command::Runs(a) => cli::runs::run(&cli.store, a),
         Command::Stats(a) => cli::stats::run(&cli.store, a),
         Command::Get(a) => cli::get::run(&cli.store, config, a),
+        Command::List(a) => cli::list::run(&cli.store, config, a),
+        Command::Search(a) => cli::search::run(&cli.store, a),
+        Command::Export(a) => cli::export::run(&cli.store, config, cli.quiet > 0, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

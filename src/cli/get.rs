@@ -77,12 +77,19 @@ fn table(v: &RecordView) -> String {
         r.hosts().len()
     );
     for c in &r.copies {
+        let outcome = v
+            .url_states
+            .iter()
+            .find(|s| s.url == c.url)
+            .map(|s| s.outcome.kind())
+            .unwrap_or("-");
         let _ = writeln!(
             out,
-            "  {}  {}  first seen {}",
-            c.host,
+            "  {}  {}  first seen {}  last outcome {}",
+            terminal_safe(&c.host),
             terminal_safe(&c.url),
-            c.first_seen.to_rfc3339()
+            c.first_seen.to_rfc3339(),
+            outcome
         );
     }
     let _ = writeln!(out, "\nsightings ({}):", v.sightings.len());

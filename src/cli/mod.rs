@@ -3,9 +3,12 @@
 
 pub mod crawl;
 pub mod demo;
+pub mod export;
 pub mod get;
+pub mod list;
 pub mod run;
 pub mod runs;
+pub mod search;
 pub mod stats;
 
 use std::path::PathBuf;
@@ -67,6 +70,12 @@ pub enum Command {
     Stats(stats::StatsArgs),
     /// Show one canonical record with every URL it was seen at.
     Get(get::GetArgs),
+    /// List records, filtered, ordered and paged.
+    List(list::ListArgs),
+    /// Find records whose title or body contains text (CJK substrings, Latin words), ranked.
+    Search(search::SearchArgs),
+    /// Export records as JSONL, CSV, Parquet or WARC.
+    Export(export::ExportArgs),
 }
 
 /// Output format for commands that print data.

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use clap::Args;
-use trawl::query::{self, Stats};
+use trawl::query::{self, terminal_safe, Stats};
 use trawl::store::Store;
 
 use super::{print_json, Format, FormatArg};
@@ -60,7 +60,7 @@ fn table(s: &Stats, dir: &Path) -> String {
         let _ = writeln!(
             out,
             "{:<width$}  {:>6}  {:>9}  {:>9}  {:>6}  {:>9}  {:>5}  {:>7}  {:>6}",
-            host,
+            terminal_safe(host),
             h.urls,
             h.sightings,
             h.canonical,
@@ -69,6 +69,22 @@ fn table(s: &Stats, dir: &Path) -> String {
             n("hub"),
             n("skipped"),
             n("failed")
+        );
+    }
+    let _ = writeln!(out, "\n{:<32}  {:>7}", "source", "records");
+    for (source, n) in &s.sources {
+        let _ = writeln!(out, "{:<32}  {:>7}", terminal_safe(source), n);
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<10}  {:>9}  {:>10}  {:>9}",
+        "day", "published", "first seen", "sightings"
+    );
+    for (day, d) in &s.days {
+        let _ = writeln!(
+            out,
+            "{:<10}  {:>9}  {:>10}  {:>9}",
+            day, d.published, d.first_seen, d.sightings
         );
     }
     out

@@ -203,7 +203,9 @@ impl Frontier for SledFrontier {
             // in both, so it is fetched again on resume, which ingest makes harmless (it is
             // idempotent within a run). No transaction needed, and sled transactions are
             // costly in memory at millions of operations.
-            self.inflight.insert(entry.url.as_str().as_bytes(), &value).map_err(err)?;
+            self.inflight
+                .insert(entry.url.as_str().as_bytes(), &value)
+                .map_err(err)?;
             self.queue.remove(&key).map_err(err)?;
             let n = pending.counts.entry(host.clone()).or_default();
             *n = n.saturating_sub(1);

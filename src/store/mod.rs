@@ -4,7 +4,7 @@
 //! `hashes` (content hash → record id), `sightings` (record id ‖ run ‖ seq → [`Sighting`]),
 //! `urls` (normalised URL → [`UrlState`]), `runs` (run id → [`Run`]) and `raw` (record id →
 //! the canonical copy's [`RawResponse`], deflate-compressed JSON, for WARC export). Other
-//! values are JSON.
+//! values are JSON. The search index has its own trees (see [`search`]).
 //!
 //! A record, its hash index entry, the sighting and the URL state are written in one sled
 //! transaction, so a crash never leaves an index pointing at nothing. Durability points are
@@ -22,6 +22,8 @@ use thiserror::Error;
 use crate::model::{
     ContentHash, Outcome, RawResponse, Record, RecordId, Run, RunId, Sighting, UrlState,
 };
+
+pub mod search;
 
 /// Schema version this build writes and understands.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -136,6 +138,7 @@ pub struct Store {
     urls: sled::Tree,
     runs: sled::Tree,
     raw: sled::Tree,
+    search: search::SearchTrees,
 }
 
 impl std::fmt::Debug for Store {
@@ -169,14 +172,29 @@ impl Store {
         Self::open_dir(path)
     }
 
+    /// Opens an existing store with a page cache of `cache_bytes` instead of the default
+    /// 64 MiB: for one streaming pass (export), where a large cache only adds memory.
+    pub fn open_existing_with_cache(path: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
+        if !path.join("db").exists() && !path.join("conf").exists() {
+            return Err(StoreError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        Self::open_dir_with(path, cache_bytes)
+    }
+
     fn open_dir(path: &Path) -> Result<Store, StoreError> {
+        Self::open_dir_with(path, 64 * 1024 * 1024)
+    }
+
+    fn open_dir_with(path: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
         let open_err = |cause| StoreError::Open {
             path: path.to_path_buf(),
             cause,
         };
         let db = sled::Config::new()
             .path(path)
-            .cache_capacity(64 * 1024 * 1024)
+            .cache_capacity(cache_bytes)
             .open()
             .map_err(|e| match e {
                 // sled wraps the OS's WouldBlock in its own "could not acquire lock" error.
@@ -214,6 +232,7 @@ impl Store {
             urls: tree("urls")?,
             runs: tree("runs")?,
             raw: tree("raw")?,
+            search: search::SearchTrees::open(&db).map_err(open_err)?,
             db,
         };
         store.check_schema()?;
@@ -345,8 +364,22 @@ impl Store {
             &self.sightings,
             &self.urls,
             &self.raw,
+            &self.search.pending,
         )
-            .transaction(|(records, hashes, sightings, urls, raw)| {
+            .transaction(|(records, hashes, sightings, urls, raw, search_pending)| {
+                // A URL this run already archived (fetched again after a crash, before its
+                // frontier entry was marked done) adds nothing: a sighting per fetch per run.
+                if let Some(prev) = urls.get(ingest.url_state.url.as_bytes())? {
+                    let prev: UrlState = decode("urls", ingest.url_state.url.as_bytes(), &prev)
+                        .map_err(ConflictableTransactionError::Abort)?;
+                    if let (true, Some(id)) = (prev.run == ingest.url_state.run, prev.record) {
+                        if let Some(v) = records.get(id.0)? {
+                            let record: Record = decode("records", &id.0, &v)
+                                .map_err(ConflictableTransactionError::Abort)?;
+                            return Ok((record, prev.outcome));
+                        }
+                    }
+                }
                 let existing = match hashes.get(ingest.hash.0)? {
                     Some(id) => match records.get(&id)? {
                         Some(v) => Some(
@@ -358,8 +391,19 @@ impl Store {
                     None => None,
                 };
                 let previous_canonical = existing.as_ref().map(|r| r.canonical.url.clone());
+                let old_text = existing
+                    .as_ref()
+                    .map(|r| (r.canonical.title.clone(), r.canonical.body.clone()));
                 let (record, outcome) = decide(existing);
                 records.insert(&record.id.0, encode(&record))?;
+                // The search index must learn about new records and changed canonical text; the
+                // marker is written in this transaction so that the index can never miss one.
+                let text_changed = old_text.is_none_or(|(title, body)| {
+                    title != record.canonical.title || body != record.canonical.body
+                });
+                if text_changed {
+                    search_pending.insert(&record.id.0, &seq.to_be_bytes())?;
+                }
                 hashes.insert(&ingest.hash.0, &record.id.0)?;
                 let mut sighting = ingest.sighting.clone();
                 sighting.record = record.id;
