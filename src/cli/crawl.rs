@@ -96,6 +96,7 @@ pub fn run(store_dir: &Path, config: Option<&Path>, args: &CrawlArgs) -> Result<
         let stop = stop_signal();
         let store = Store::open(store_dir)?;
         let summary = crawl::crawl_with(Arc::new(settings), &store, stop, options).await?;
+        index_for_search(&store)?;
         Ok::<_, anyhow::Error>((summary, store))
     })?;
     let counts = store.counts();
@@ -104,6 +105,14 @@ pub fn run(store_dir: &Path, config: Option<&Path>, args: &CrawlArgs) -> Result<
         args.format.format,
         Some((counts.records, counts.sightings)),
     )
+}
+
+/// Brings the search index up to date with what a crawl wrote, so `trawl search` answers at
+/// once afterwards instead of indexing on its first call.
+pub fn index_for_search(store: &Store) -> Result<()> {
+    let indexed = trawl::query::search::update_index(store, &mut |_| {})?;
+    tracing::debug!(indexed, "search index updated");
+    Ok(())
 }
 
 /// A multi-threaded tokio runtime.

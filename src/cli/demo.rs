@@ -10,7 +10,7 @@ use trawl::config::Settings;
 use trawl::demo::{serve, Mirror, Network};
 use trawl::store::Store;
 
-use super::crawl::{print_summary, runtime, stop_signal, CrawlFlags};
+use super::crawl::{index_for_search, print_summary, runtime, stop_signal, CrawlFlags};
 use super::FormatArg;
 
 /// Arguments of `trawl demo`.
@@ -114,6 +114,7 @@ async fn crawl_demo(
     let summary = trawl::crawl::crawl_with(Arc::new(settings), &store, stop, options).await;
     server.shutdown().await;
     let summary = summary?;
+    index_for_search(&store)?;
     let counts = store.counts();
     println!(
         "demo network: {} articles on {} hosts, served on {addr}",

@@ -11,7 +11,7 @@ use trawl::crawl::{crawl_with, CrawlOptions};
 use trawl::schedule::Cron;
 use trawl::store::Store;
 
-use super::crawl::{print_summary, runtime, stop_signal, CrawlFlags};
+use super::crawl::{index_for_search, print_summary, runtime, stop_signal, CrawlFlags};
 use super::{FormatArg, UsageError};
 
 /// Arguments of `trawl run`.
@@ -89,6 +89,7 @@ pub fn run(store_dir: &Path, config: Option<&Path>, args: &RunArgs) -> Result<()
                 CrawlOptions { resume: true },
             )
             .await?;
+            index_for_search(&store)?;
             print_summary(
                 &summary,
                 args.format.format,
