@@ -88,7 +88,7 @@ impl CrawlSummary {
                 h.new += 1;
                 self.posts += 1;
             }
-            Outcome::Duplicate { .. } => {
+            Outcome::Duplicate { .. } | Outcome::NearDuplicate { .. } => {
                 h.duplicate += 1;
                 self.posts += 1;
             }
@@ -306,6 +306,8 @@ fn handle(
                 hash: candidate.hash,
                 url_state: state(&entry.url, Outcome::Hub, Some(sighting.status), run),
                 sighting: *sighting,
+                near: candidate.near.clone(),
+                chars: candidate.chars,
             };
             let _ = tx.send(Write::Ingest(candidate, Box::new(ingest)));
             links
@@ -459,6 +461,8 @@ fn analyse(settings: &Settings, entry: &Entry, fetched: fetch::Fetched, run: Run
             host,
             hash: fp.hash,
             seen: fetched.fetched_at,
+            chars: fp.normalised_chars,
+            near: fp.near,
             post,
         }),
         sighting: Box::new(sighting),
@@ -481,9 +485,13 @@ fn spawn_writer(
         while let Some(w) = rx.blocking_recv() {
             match w {
                 Write::Ingest(candidate, ingest) => {
-                    let (_, outcome) = store.ingest(&ingest, |existing| {
-                        dedup::admit(existing, &candidate, &settings.canonical)
-                    })?;
+                    let (_, outcome) = store.ingest(
+                        &ingest,
+                        |found| dedup::best_near(candidate.near.as_ref()?, found, &settings.near),
+                        |existing, near| {
+                            dedup::admit(existing, near, &candidate, &settings.canonical)
+                        },
+                    )?;
                     summary.count(&ingest.sighting.host, &outcome);
                 }
                 Write::State(s) => {

@@ -168,7 +168,9 @@ fn record_for_url(store: &Store, raw: &str, urls: &UrlPolicy) -> Result<RecordId
         .ok_or_else(|| QueryError::UnknownUrl(url.to_string()))?;
     match state.outcome {
         crate::model::Outcome::New { record } => Ok(record),
-        crate::model::Outcome::Duplicate { of } => Ok(of),
+        crate::model::Outcome::Duplicate { of } | crate::model::Outcome::NearDuplicate { of } => {
+            Ok(of)
+        }
         other => Err(QueryError::NoRecordForUrl {
             url: url.to_string(),
             outcome: other.to_string(),

@@ -3,9 +3,13 @@
 //! Trees (DESIGN.md §2): `meta` (schema version), `records` (record id → [`Record`]),
 //! `hashes` (content hash → record id), `sightings` (record id ‖ run ‖ seq → [`Sighting`]),
 //! `urls` (normalised URL → [`UrlState`]) and `runs` (run id → [`Run`]). Values are JSON.
+//! Near-duplicate detection adds `prints` (content hash → [`NearPrint`], binary), `bands`
+//! (band key ‖ content hash → record id: the banded candidate index) and `versions`
+//! (normalised URL → every [`Version`] of the text it served, JSON).
 //!
-//! A record, its hash index entry, the sighting and the URL state are written in one sled
-//! transaction, so a crash never leaves an index pointing at nothing. Durability points are
+//! A record, its hash index entry, its fingerprint and band entries, the sighting, the URL's
+//! versions and the URL state are written in one sled transaction, so a crash never leaves an
+//! index pointing at nothing. Durability points are
 //! explicit ([`Store::flush`]); anything unflushed at a crash counts as not done.
 
 use std::path::{Path, PathBuf};
@@ -15,10 +19,19 @@ use serde::{de::DeserializeOwned, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use thiserror::Error;
 
-use crate::model::{ContentHash, Outcome, Record, RecordId, Run, RunId, Sighting, UrlState};
+use crate::dedup::{NearCandidate, NearMatch};
+use crate::fingerprint::NearPrint;
+use crate::model::{
+    ContentHash, Outcome, Record, RecordId, Run, RunId, Sighting, UrlState, Version,
+};
 
-/// Schema version this build writes and understands.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Schema version this build writes and understands. 2: near-duplicate trees (`prints`,
+/// `bands`, `versions`) and the cluster fields of records (members' join kind, copies'
+/// completeness, the canonical change log).
+pub const SCHEMA_VERSION: u32 = 2;
+/// Entries read per band key at most: a bucket that grows this large holds generic text
+/// (every record shares it), and reading it whole would make lookups grow with the store.
+const MAX_PER_BAND: usize = 64;
 const SCHEMA_KEY: &[u8] = b"schema_version";
 const NEXT_RUN_KEY: &[u8] = b"next_run";
 
@@ -91,6 +104,11 @@ pub struct Ingest {
     pub sighting: Sighting,
     /// The URL state; its outcome is filled in by the store.
     pub url_state: UrlState,
+    /// Near-duplicate fingerprint of the post (`None` for short bodies): stored and indexed
+    /// when the hash is new.
+    pub near: Option<NearPrint>,
+    /// Characters in the normalised body (for the URL's version history).
+    pub chars: usize,
 }
 
 /// Counts kept by sled itself (cheap).
@@ -117,6 +135,9 @@ pub struct Store {
     sightings: sled::Tree,
     urls: sled::Tree,
     runs: sled::Tree,
+    prints: sled::Tree,
+    bands: sled::Tree,
+    versions: sled::Tree,
 }
 
 impl std::fmt::Debug for Store {
@@ -164,6 +185,9 @@ impl Store {
             sightings: tree("sightings")?,
             urls: tree("urls")?,
             runs: tree("runs")?,
+            prints: tree("prints")?,
+            bands: tree("bands")?,
+            versions: tree("versions")?,
             db,
         };
         store.check_schema()?;
@@ -244,46 +268,164 @@ impl Store {
         })
     }
 
-    /// Archives one post: looks up the record holding `ingest.hash`, lets `decide` say what the
-    /// record becomes and what the URL's outcome is, and writes the record, the hash index,
-    /// the sighting and the URL state atomically.
-    pub fn ingest<F>(&self, ingest: &Ingest, decide: F) -> Result<(Record, Outcome), StoreError>
+    /// Archives one post. If its hash is new and it has a near-duplicate fingerprint, the band
+    /// index yields candidates and `find_near` picks the record it joins, if any; then `decide`
+    /// is given the record holding the hash (or the near match's record) and says what the
+    /// record becomes and what the URL's outcome is. The record, the hash index, the
+    /// fingerprint and its band entries, the sighting, the URL's versions and the URL state are
+    /// written atomically. Reading candidates before the transaction is safe because a single
+    /// writer ingests.
+    pub fn ingest<M, F>(
+        &self,
+        ingest: &Ingest,
+        find_near: M,
+        decide: F,
+    ) -> Result<(Record, Outcome), StoreError>
     where
-        F: Fn(Option<Record>) -> (Record, Outcome),
+        M: FnOnce(&[NearCandidate]) -> Option<NearMatch>,
+        F: Fn(Option<Record>, Option<&NearMatch>) -> (Record, Outcome),
     {
+        let near = match &ingest.near {
+            Some(print) if !self.hashes.contains_key(ingest.hash.0)? => {
+                find_near(&self.near_candidates(print)?)
+            }
+            _ => None,
+        };
         let seq = self.db.generate_id()?;
-        let result = (&self.records, &self.hashes, &self.sightings, &self.urls).transaction(
-            |(records, hashes, sightings, urls)| {
-                let existing = match hashes.get(ingest.hash.0)? {
-                    Some(id) => match records.get(&id)? {
-                        Some(v) => Some(
-                            decode::<Record>("records", &id, &v)
-                                .map_err(ConflictableTransactionError::Abort)?,
-                        ),
-                        None => None,
-                    },
-                    None => None,
-                };
-                let (record, outcome) = decide(existing);
-                records.insert(&record.id.0, encode(&record))?;
-                hashes.insert(&ingest.hash.0, &record.id.0)?;
-                let mut sighting = ingest.sighting.clone();
-                sighting.record = record.id;
-                let mut key = Vec::with_capacity(32);
-                key.extend_from_slice(&record.id.0);
-                key.extend_from_slice(&sighting.run.0.to_be_bytes());
-                key.extend_from_slice(&seq.to_be_bytes());
-                sightings.insert(key, encode(&sighting))?;
-                let mut state = ingest.url_state.clone();
-                state.outcome = outcome.clone();
-                urls.insert(state.url.as_bytes(), encode(&state))?;
-                Ok((record, outcome))
-            },
+        let trees = (
+            &self.records,
+            &self.hashes,
+            &self.sightings,
+            &self.urls,
+            &self.prints,
+            &self.bands,
+            &self.versions,
         );
+        let result =
+            trees.transaction(
+                |(records, hashes, sightings, urls, prints, bands, versions)| {
+                    let abort = ConflictableTransactionError::Abort;
+                    let known = hashes.get(ingest.hash.0)?;
+                    let load = |id: &[u8]| -> Result<
+                        Option<Record>,
+                        ConflictableTransactionError<StoreError>,
+                    > {
+                        match records.get(id)? {
+                            Some(v) => {
+                                Ok(Some(decode::<Record>("records", id, &v).map_err(abort)?))
+                            }
+                            None => Ok(None),
+                        }
+                    };
+                    let (existing, near) = match (&known, &near) {
+                        (Some(id), _) => (load(id)?, None),
+                        (None, Some(m)) => (load(&m.record.0)?, Some(m)),
+                        (None, None) => (None, None),
+                    };
+                    // A near match whose record vanished cannot be joined: start a new record.
+                    let near = near.filter(|_| existing.is_some());
+                    let (record, outcome) = decide(existing, near);
+                    records.insert(&record.id.0, encode(&record))?;
+                    hashes.insert(&ingest.hash.0, &record.id.0)?;
+                    if let (None, Some(print)) = (&known, &ingest.near) {
+                        prints.insert(&ingest.hash.0, print.to_bytes())?;
+                        for mut key in print.band_keys() {
+                            key.extend_from_slice(&ingest.hash.0);
+                            bands.insert(key, &record.id.0)?;
+                        }
+                    }
+                    let mut sighting = ingest.sighting.clone();
+                    sighting.record = record.id;
+                    let mut key = Vec::with_capacity(32);
+                    key.extend_from_slice(&record.id.0);
+                    key.extend_from_slice(&sighting.run.0.to_be_bytes());
+                    key.extend_from_slice(&seq.to_be_bytes());
+                    sightings.insert(key, encode(&sighting))?;
+                    // The URL's history: a changed body is a new version linked to the last one.
+                    let url = sighting.url.as_bytes();
+                    let mut history: Vec<Version> = match versions.get(url)? {
+                        Some(v) => decode("versions", url, &v).map_err(abort)?,
+                        None => Vec::new(),
+                    };
+                    let last = history.last().map(|v| v.hash);
+                    if last != Some(ingest.hash) {
+                        history.push(Version {
+                            number: u32::try_from(history.len() + 1).unwrap_or(u32::MAX),
+                            hash: ingest.hash,
+                            previous: last,
+                            record: record.id,
+                            seen: sighting.fetched_at,
+                            run: sighting.run,
+                            chars: ingest.chars,
+                            title: sighting.title.clone(),
+                        });
+                        versions.insert(url, encode(&history))?;
+                    }
+                    let mut state = ingest.url_state.clone();
+                    state.outcome = outcome.clone();
+                    urls.insert(state.url.as_bytes(), encode(&state))?;
+                    Ok((record, outcome))
+                },
+            );
         result.map_err(|e| match e {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => StoreError::Sled(e),
         })
+    }
+
+    /// Stored content hashes that share at least one band key with `print`, with their
+    /// records and fingerprints: the candidates a near-duplicate check looks at. Reads at most
+    /// a bounded number of entries per band, so the cost does not grow with the store.
+    pub fn near_candidates(&self, print: &NearPrint) -> Result<Vec<NearCandidate>, StoreError> {
+        let mut seen: Vec<[u8; 32]> = Vec::new();
+        let mut out = Vec::new();
+        for key in print.band_keys() {
+            for kv in self.bands.scan_prefix(&key).take(MAX_PER_BAND) {
+                let (k, v) = kv?;
+                let (Ok(hash), Ok(record)) = (
+                    <[u8; 32]>::try_from(&k[key.len()..]),
+                    <[u8; 16]>::try_from(&v[..]),
+                ) else {
+                    continue;
+                };
+                if seen.contains(&hash) {
+                    continue;
+                }
+                seen.push(hash);
+                if let Some(p) = self.near_print(&ContentHash(hash))? {
+                    out.push(NearCandidate {
+                        hash: ContentHash(hash),
+                        record: RecordId(record),
+                        print: p,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The stored near-duplicate fingerprint of a content hash.
+    pub fn near_print(&self, hash: &ContentHash) -> Result<Option<NearPrint>, StoreError> {
+        self.prints
+            .get(hash.0)?
+            .map(|v| {
+                NearPrint::from_bytes(&v).map_err(|e| StoreError::Corrupt {
+                    tree: "prints",
+                    key: hash.to_hex(),
+                    detail: e.to_string(),
+                })
+            })
+            .transpose()
+    }
+
+    /// Every version of the text a normalised URL served, oldest first (empty if none).
+    pub fn versions(&self, url: &str) -> Result<Vec<Version>, StoreError> {
+        Ok(self
+            .versions
+            .get(url.as_bytes())?
+            .map(|v| decode("versions", url.as_bytes(), &v))
+            .transpose()?
+            .unwrap_or_default())
     }
 
     /// Records what happened to a URL that produced no post (hub, skipped, failed).
@@ -414,7 +556,7 @@ fn decode<T: DeserializeOwned>(tree: &'static str, key: &[u8], v: &[u8]) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dedup::{admit, Candidate, CanonicalPolicy};
+    use crate::dedup::{admit, best_near, Candidate, CanonicalPolicy, NearPolicy};
     use crate::model::Post;
 
     fn candidate(url: &str, host: &str, hash: u8) -> Candidate {
@@ -433,7 +575,13 @@ mod tests {
             host: host.into(),
             hash: ContentHash([hash; 32]),
             seen: Utc::now(),
+            chars: 1,
+            near: None,
         }
+    }
+
+    fn best_near_of(c: &Candidate, cands: &[NearCandidate]) -> Option<NearMatch> {
+        best_near(c.near.as_ref()?, cands, &NearPolicy::default())
     }
 
     fn ingest_of(c: &Candidate, run: RunId) -> Ingest {
@@ -458,6 +606,8 @@ mod tests {
                 run,
                 status: Some(200),
             },
+            near: c.near.clone(),
+            chars: c.chars,
         }
     }
 
@@ -471,13 +621,25 @@ mod tests {
         let b = candidate("http://b.test/9", "b.test", 1);
         let c = candidate("http://a.test/2", "a.test", 2);
         let (r1, o1) = store
-            .ingest(&ingest_of(&a, run.id), |e| admit(e, &a, &p))
+            .ingest(
+                &ingest_of(&a, run.id),
+                |found| best_near_of(&a, found),
+                |e, n| admit(e, n, &a, &p),
+            )
             .unwrap();
         let (r2, o2) = store
-            .ingest(&ingest_of(&b, run.id), |e| admit(e, &b, &p))
+            .ingest(
+                &ingest_of(&b, run.id),
+                |found| best_near_of(&b, found),
+                |e, n| admit(e, n, &b, &p),
+            )
             .unwrap();
         let (r3, _) = store
-            .ingest(&ingest_of(&c, run.id), |e| admit(e, &c, &p))
+            .ingest(
+                &ingest_of(&c, run.id),
+                |found| best_near_of(&c, found),
+                |e, n| admit(e, n, &c, &p),
+            )
             .unwrap();
         assert!(matches!(o1, Outcome::New { .. }));
         assert_eq!(o2, Outcome::Duplicate { of: r1.id });
