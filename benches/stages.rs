@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use trawl::config::{Overrides, Settings};
-use trawl::dedup::{admit, best_near, Candidate};
+use trawl::dedup::{admit, best_match, Candidate};
 use trawl::demo::{Mirror, Network};
 use trawl::extract::{self, Extraction};
 use trawl::fetch::charset;
@@ -125,7 +125,7 @@ fn main() {
         store
             .ingest(
                 &ingest,
-                |found| best_near(cand.near.as_ref()?, found, &settings.near),
+                |previous, found| best_match(&cand, previous, found, &settings.near),
                 |e, near| admit(e, near, &cand, &settings.canonical),
             )
             .expect("ingest");

@@ -153,6 +153,7 @@ struct RawDedup {
     canonical_order: Vec<String>,
     max_distance: u32,
     min_jaccard: f64,
+    join_revisions: bool,
 }
 
 impl Default for RawDedup {
@@ -163,6 +164,7 @@ impl Default for RawDedup {
             canonical_order: Criterion::ALL.iter().map(|(_, n)| n.to_string()).collect(),
             max_distance: near.max_distance,
             min_jaccard: near.min_jaccard,
+            join_revisions: near.join_revisions,
         }
     }
 }
@@ -466,7 +468,7 @@ impl Validator<'_> {
         if d.max_distance > 64 {
             return Err(self.err(
                 "dedup.max_distance",
-                "a 64-bit simhash distance is at most 64 (default 18)",
+                "a 64-bit simhash distance is at most 64 (default 22)",
             ));
         }
         if !(d.min_jaccard > 0.0 && d.min_jaccard <= 1.0) {
@@ -480,6 +482,7 @@ impl Validator<'_> {
             NearPolicy {
                 max_distance: d.max_distance,
                 min_jaccard: d.min_jaccard,
+                join_revisions: d.join_revisions,
             },
         ))
     }

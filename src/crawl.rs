@@ -487,7 +487,9 @@ fn spawn_writer(
                 Write::Ingest(candidate, ingest) => {
                     let (_, outcome) = store.ingest(
                         &ingest,
-                        |found| dedup::best_near(candidate.near.as_ref()?, found, &settings.near),
+                        |previous, found| {
+                            dedup::best_match(&candidate, previous, found, &settings.near)
+                        },
                         |existing, near| {
                             dedup::admit(existing, near, &candidate, &settings.canonical)
                         },

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use crate::fingerprint::NearPrint;
 use crate::model::{
     CanonicalChange, CanonicalReason, ContentHash, Copy, Join, Member, Outcome, Post, Record,
-    RecordId,
+    RecordId, Version,
 };
 
 /// One criterion of the canonical policy.
@@ -125,14 +125,18 @@ pub struct NearPolicy {
     pub max_distance: u32,
     /// Smallest estimated shingle Jaccard similarity that may join.
     pub min_jaccard: f64,
+    /// Whether a changed body at a known URL joins the record of the URL's previous version
+    /// whatever its similarity (off for sites that reuse URLs for other articles).
+    pub join_revisions: bool,
 }
 
 impl Default for NearPolicy {
     /// The defaults measured in `tests/neardup_eval.rs` (see ARCHITECTURE.md).
     fn default() -> Self {
         NearPolicy {
-            max_distance: 18,
+            max_distance: 22,
             min_jaccard: 0.5,
+            join_revisions: true,
         }
     }
 }
@@ -155,6 +159,24 @@ pub struct NearMatch {
     pub record: RecordId,
     /// `Join::Near` with the distance and similarity that let it in.
     pub join: Join,
+}
+
+/// The record a post with a new content hash joins, if any: the record of the URL's previous
+/// version when the URL is known and revisions join (a revision is the same article, however
+/// much it changed), else the best near-duplicate candidate (see [`best_near`]).
+pub fn best_match(
+    candidate: &Candidate,
+    previous: Option<&Version>,
+    found: &[NearCandidate],
+    policy: &NearPolicy,
+) -> Option<NearMatch> {
+    if let Some(v) = previous.filter(|v| policy.join_revisions && v.hash != candidate.hash) {
+        return Some(NearMatch {
+            record: v.record,
+            join: Join::Revision { previous: v.hash },
+        });
+    }
+    best_near(candidate.near.as_ref()?, found, policy)
 }
 
 /// The best candidate that passes the exact check: highest Jaccard, then smallest distance,
@@ -521,7 +543,7 @@ mod tests {
         assert_eq!(m.record, RecordId([2; 16]));
         let strict = NearPolicy {
             max_distance: 0,
-            min_jaccard: 0.5,
+            ..NearPolicy::default()
         };
         assert_eq!(best_near(&print, &cands, &strict), None);
     }

@@ -197,6 +197,11 @@ pub enum Join {
         /// The member it was found similar to.
         to: ContentHash,
     },
+    /// A changed body at a URL whose previous version belongs to the record.
+    Revision {
+        /// The previous version's hash.
+        previous: ContentHash,
+    },
 }
 
 impl fmt::Display for Join {
@@ -207,6 +212,7 @@ impl fmt::Display for Join {
             Join::Near {
                 distance, jaccard, ..
             } => write!(f, "near(distance {distance}, jaccard {jaccard:.2})"),
+            Join::Revision { previous } => write!(f, "revision(of {})", &previous.to_hex()[..12]),
         }
     }
 }

@@ -268,8 +268,9 @@ impl Store {
         })
     }
 
-    /// Archives one post. If its hash is new and it has a near-duplicate fingerprint, the band
-    /// index yields candidates and `find_near` picks the record it joins, if any; then `decide`
+    /// Archives one post. If its hash is new, `find_near` is given the URL's previous version
+    /// (if any) and the candidates the band index yields for its near-duplicate fingerprint,
+    /// and picks the record it joins, if any; then `decide`
     /// is given the record holding the hash (or the near match's record) and says what the
     /// record becomes and what the URL's outcome is. The record, the hash index, the
     /// fingerprint and its band entries, the sighting, the URL's versions and the URL state are
@@ -282,14 +283,18 @@ impl Store {
         decide: F,
     ) -> Result<(Record, Outcome), StoreError>
     where
-        M: FnOnce(&[NearCandidate]) -> Option<NearMatch>,
+        M: FnOnce(Option<&Version>, &[NearCandidate]) -> Option<NearMatch>,
         F: Fn(Option<Record>, Option<&NearMatch>) -> (Record, Outcome),
     {
-        let near = match &ingest.near {
-            Some(print) if !self.hashes.contains_key(ingest.hash.0)? => {
-                find_near(&self.near_candidates(print)?)
-            }
-            _ => None,
+        let near = if self.hashes.contains_key(ingest.hash.0)? {
+            None
+        } else {
+            let previous = self.versions(&ingest.sighting.url)?.pop();
+            let found = match &ingest.near {
+                Some(print) => self.near_candidates(print)?,
+                None => Vec::new(),
+            };
+            find_near(previous.as_ref(), &found)
         };
         let seq = self.db.generate_id()?;
         let trees = (
@@ -301,12 +306,11 @@ impl Store {
             &self.bands,
             &self.versions,
         );
-        let result =
-            trees.transaction(
-                |(records, hashes, sightings, urls, prints, bands, versions)| {
-                    let abort = ConflictableTransactionError::Abort;
-                    let known = hashes.get(ingest.hash.0)?;
-                    let load = |id: &[u8]| -> Result<
+        let result = trees.transaction(
+            |(records, hashes, sightings, urls, prints, bands, versions)| {
+                let abort = ConflictableTransactionError::Abort;
+                let known = hashes.get(ingest.hash.0)?;
+                let load = |id: &[u8]| -> Result<
                         Option<Record>,
                         ConflictableTransactionError<StoreError>,
                     > {
@@ -317,56 +321,56 @@ impl Store {
                             None => Ok(None),
                         }
                     };
-                    let (existing, near) = match (&known, &near) {
-                        (Some(id), _) => (load(id)?, None),
-                        (None, Some(m)) => (load(&m.record.0)?, Some(m)),
-                        (None, None) => (None, None),
-                    };
-                    // A near match whose record vanished cannot be joined: start a new record.
-                    let near = near.filter(|_| existing.is_some());
-                    let (record, outcome) = decide(existing, near);
-                    records.insert(&record.id.0, encode(&record))?;
-                    hashes.insert(&ingest.hash.0, &record.id.0)?;
-                    if let (None, Some(print)) = (&known, &ingest.near) {
-                        prints.insert(&ingest.hash.0, print.to_bytes())?;
-                        for mut key in print.band_keys() {
-                            key.extend_from_slice(&ingest.hash.0);
-                            bands.insert(key, &record.id.0)?;
-                        }
+                let (existing, near) = match (&known, &near) {
+                    (Some(id), _) => (load(id)?, None),
+                    (None, Some(m)) => (load(&m.record.0)?, Some(m)),
+                    (None, None) => (None, None),
+                };
+                // A near match whose record vanished cannot be joined: start a new record.
+                let near = near.filter(|_| existing.is_some());
+                let (record, outcome) = decide(existing, near);
+                records.insert(&record.id.0, encode(&record))?;
+                hashes.insert(&ingest.hash.0, &record.id.0)?;
+                if let (None, Some(print)) = (&known, &ingest.near) {
+                    prints.insert(&ingest.hash.0, print.to_bytes())?;
+                    for mut key in print.band_keys() {
+                        key.extend_from_slice(&ingest.hash.0);
+                        bands.insert(key, &record.id.0)?;
                     }
-                    let mut sighting = ingest.sighting.clone();
-                    sighting.record = record.id;
-                    let mut key = Vec::with_capacity(32);
-                    key.extend_from_slice(&record.id.0);
-                    key.extend_from_slice(&sighting.run.0.to_be_bytes());
-                    key.extend_from_slice(&seq.to_be_bytes());
-                    sightings.insert(key, encode(&sighting))?;
-                    // The URL's history: a changed body is a new version linked to the last one.
-                    let url = sighting.url.as_bytes();
-                    let mut history: Vec<Version> = match versions.get(url)? {
-                        Some(v) => decode("versions", url, &v).map_err(abort)?,
-                        None => Vec::new(),
-                    };
-                    let last = history.last().map(|v| v.hash);
-                    if last != Some(ingest.hash) {
-                        history.push(Version {
-                            number: u32::try_from(history.len() + 1).unwrap_or(u32::MAX),
-                            hash: ingest.hash,
-                            previous: last,
-                            record: record.id,
-                            seen: sighting.fetched_at,
-                            run: sighting.run,
-                            chars: ingest.chars,
-                            title: sighting.title.clone(),
-                        });
-                        versions.insert(url, encode(&history))?;
-                    }
-                    let mut state = ingest.url_state.clone();
-                    state.outcome = outcome.clone();
-                    urls.insert(state.url.as_bytes(), encode(&state))?;
-                    Ok((record, outcome))
-                },
-            );
+                }
+                let mut sighting = ingest.sighting.clone();
+                sighting.record = record.id;
+                let mut key = Vec::with_capacity(32);
+                key.extend_from_slice(&record.id.0);
+                key.extend_from_slice(&sighting.run.0.to_be_bytes());
+                key.extend_from_slice(&seq.to_be_bytes());
+                sightings.insert(key, encode(&sighting))?;
+                // The URL's history: a changed body is a new version linked to the last one.
+                let url = sighting.url.as_bytes();
+                let mut history: Vec<Version> = match versions.get(url)? {
+                    Some(v) => decode("versions", url, &v).map_err(abort)?,
+                    None => Vec::new(),
+                };
+                let last = history.last().map(|v| v.hash);
+                if last != Some(ingest.hash) {
+                    history.push(Version {
+                        number: u32::try_from(history.len() + 1).unwrap_or(u32::MAX),
+                        hash: ingest.hash,
+                        previous: last,
+                        record: record.id,
+                        seen: sighting.fetched_at,
+                        run: sighting.run,
+                        chars: ingest.chars,
+                        title: sighting.title.clone(),
+                    });
+                    versions.insert(url, encode(&history))?;
+                }
+                let mut state = ingest.url_state.clone();
+                state.outcome = outcome.clone();
+                urls.insert(state.url.as_bytes(), encode(&state))?;
+                Ok((record, outcome))
+            },
+        );
         result.map_err(|e| match e {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => StoreError::Sled(e),
@@ -556,7 +560,7 @@ fn decode<T: DeserializeOwned>(tree: &'static str, key: &[u8], v: &[u8]) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dedup::{admit, best_near, Candidate, CanonicalPolicy, NearPolicy};
+    use crate::dedup::{admit, best_match, Candidate, CanonicalPolicy, NearPolicy};
     use crate::model::Post;
 
     fn candidate(url: &str, host: &str, hash: u8) -> Candidate {
@@ -581,7 +585,7 @@ mod tests {
     }
 
     fn best_near_of(c: &Candidate, cands: &[NearCandidate]) -> Option<NearMatch> {
-        best_near(c.near.as_ref()?, cands, &NearPolicy::default())
+        best_match(c, None, cands, &NearPolicy::default())
     }
 
     fn ingest_of(c: &Candidate, run: RunId) -> Ingest {
@@ -623,21 +627,21 @@ mod tests {
         let (r1, o1) = store
             .ingest(
                 &ingest_of(&a, run.id),
-                |found| best_near_of(&a, found),
+                |_, found| best_near_of(&a, found),
                 |e, n| admit(e, n, &a, &p),
             )
             .unwrap();
         let (r2, o2) = store
             .ingest(
                 &ingest_of(&b, run.id),
-                |found| best_near_of(&b, found),
+                |_, found| best_near_of(&b, found),
                 |e, n| admit(e, n, &b, &p),
             )
             .unwrap();
         let (r3, _) = store
             .ingest(
                 &ingest_of(&c, run.id),
-                |found| best_near_of(&c, found),
+                |_, found| best_near_of(&c, found),
                 |e, n| admit(e, n, &c, &p),
             )
             .unwrap();
