@@ -24,6 +24,8 @@ fn main() -> ExitCode {
         Command::Crawl(a) => cli::crawl::run(&cli.store, config, a),
         Command::Stats(a) => cli::stats::run(&cli.store, a),
         Command::Get(a) => cli::get::run(&cli.store, config, a),
+        Command::Dupes(a) => cli::dupes::run(&cli.store, config, a),
+        Command::History(a) => cli::history::run(&cli.store, config, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

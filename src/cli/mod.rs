@@ -3,7 +3,9 @@
 
 pub mod crawl;
 pub mod demo;
+pub mod dupes;
 pub mod get;
+pub mod history;
 pub mod stats;
 
 use std::path::PathBuf;
@@ -61,6 +63,11 @@ pub enum Command {
     Stats(stats::StatsArgs),
     /// Show one canonical record with every URL it was seen at.
     Get(get::GetArgs),
+    /// Show duplicate clusters: each record's texts, how they joined, its copies and hosts,
+    /// and why the canonical copy won.
+    Dupes(dupes::DupesArgs),
+    /// Show every version of the text a URL served, with time and size.
+    History(history::HistoryArgs),
 }
 
 /// Output format for commands that print data.
