@@ -123,8 +123,9 @@ fn main() {
             chars: cand.chars,
         };
         store
-            .ingest(
+            .ingest_with(
                 &ingest,
+                settings.near.max_distance,
                 |previous, found| best_match(&cand, previous, found, &settings.near),
                 |e, near| admit(e, near, &cand, &settings.canonical),
             )

@@ -485,8 +485,9 @@ fn spawn_writer(
         while let Some(w) = rx.blocking_recv() {
             match w {
                 Write::Ingest(candidate, ingest) => {
-                    let (_, outcome) = store.ingest(
+                    let (_, outcome) = store.ingest_with(
                         &ingest,
+                        settings.near.max_distance,
                         |previous, found| {
                             dedup::best_match(&candidate, previous, found, &settings.near)
                         },

@@ -91,8 +91,9 @@ fn archive(store: &Store, s: &Settings, post: &Post, secs: i64) -> (Record, Outc
         chars: fp.normalised_chars,
     };
     store
-        .ingest(
+        .ingest_with(
             &ingest,
+            s.near.max_distance,
             |prev, found| best_match(&cand, prev, found, &s.near),
             |e, near| admit(e, near, &cand, &s.canonical),
         )

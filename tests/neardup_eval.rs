@@ -307,8 +307,9 @@ fn run(docs: &[Doc], settings: &Settings) -> Vec<Option<RecordId>> {
                 chars: fp.normalised_chars,
             };
             let (record, _) = store
-                .ingest(
+                .ingest_with(
                     &ingest,
+                    settings.near.max_distance,
                     |prev, found| best_match(&cand, prev, found, &settings.near),
                     |e, near| admit(e, near, &cand, &settings.canonical),
                 )

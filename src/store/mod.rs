@@ -4,7 +4,7 @@
 //! `hashes` (content hash → record id), `sightings` (record id ‖ run ‖ seq → [`Sighting`]),
 //! `urls` (normalised URL → [`UrlState`]) and `runs` (run id → [`Run`]). Values are JSON.
 //! Near-duplicate detection adds `prints` (content hash → [`NearPrint`], binary), `bands`
-//! (band key ‖ content hash → record id: the banded candidate index) and `versions`
+//! (band key ‖ content hash → record id ‖ simhash: the banded candidate index) and `versions`
 //! (normalised URL → every [`Version`] of the text it served, JSON).
 //!
 //! A record, its hash index entry, its fingerprint and band entries, the sighting, the URL's
@@ -286,12 +286,29 @@ impl Store {
         M: FnOnce(Option<&Version>, &[NearCandidate]) -> Option<NearMatch>,
         F: Fn(Option<Record>, Option<&NearMatch>) -> (Record, Outcome),
     {
+        self.ingest_with(ingest, u32::MAX, find_near, decide)
+    }
+
+    /// [`Store::ingest`] reading only candidates within `max_distance` (simhash Hamming
+    /// distance) of the post: pass the near-duplicate policy's bound so that far candidates
+    /// cost no fingerprint read.
+    pub fn ingest_with<M, F>(
+        &self,
+        ingest: &Ingest,
+        max_distance: u32,
+        find_near: M,
+        decide: F,
+    ) -> Result<(Record, Outcome), StoreError>
+    where
+        M: FnOnce(Option<&Version>, &[NearCandidate]) -> Option<NearMatch>,
+        F: Fn(Option<Record>, Option<&NearMatch>) -> (Record, Outcome),
+    {
         let near = if self.hashes.contains_key(ingest.hash.0)? {
             None
         } else {
             let previous = self.versions(&ingest.sighting.url)?.pop();
             let found = match &ingest.near {
-                Some(print) => self.near_candidates(print)?,
+                Some(print) => self.near_candidates(print, max_distance)?,
                 None => Vec::new(),
             };
             find_near(previous.as_ref(), &found)
@@ -333,9 +350,11 @@ impl Store {
                 hashes.insert(&ingest.hash.0, &record.id.0)?;
                 if let (None, Some(print)) = (&known, &ingest.near) {
                     prints.insert(&ingest.hash.0, print.to_bytes())?;
+                    let mut entry = record.id.0.to_vec();
+                    entry.extend_from_slice(&print.simhash.to_be_bytes());
                     for mut key in print.band_keys() {
                         key.extend_from_slice(&ingest.hash.0);
-                        bands.insert(key, &record.id.0)?;
+                        bands.insert(key, entry.as_slice())?;
                     }
                 }
                 let mut sighting = ingest.sighting.clone();
@@ -377,18 +396,25 @@ impl Store {
         })
     }
 
-    /// Stored content hashes that share at least one band key with `print`, with their
-    /// records and fingerprints: the candidates a near-duplicate check looks at. Reads at most
-    /// a bounded number of entries per band, so the cost does not grow with the store.
-    pub fn near_candidates(&self, print: &NearPrint) -> Result<Vec<NearCandidate>, StoreError> {
+    /// Stored content hashes that share at least one band key with `print` and whose simhash
+    /// is within `max_distance` of it, with their records and fingerprints: the candidates a
+    /// near-duplicate check looks at. Band entries carry the simhash, so far candidates are
+    /// dropped without reading their fingerprint; at most a bounded number of entries is read
+    /// per band, so a bucket of generic text cannot make lookups grow with the store.
+    pub fn near_candidates(
+        &self,
+        print: &NearPrint,
+        max_distance: u32,
+    ) -> Result<Vec<NearCandidate>, StoreError> {
         let mut seen: Vec<[u8; 32]> = Vec::new();
         let mut out = Vec::new();
         for key in print.band_keys() {
             for kv in self.bands.scan_prefix(&key).take(MAX_PER_BAND) {
                 let (k, v) = kv?;
-                let (Ok(hash), Ok(record)) = (
+                let (Ok(hash), Some(Ok(record)), Some(Ok(simhash))) = (
                     <[u8; 32]>::try_from(&k[key.len()..]),
-                    <[u8; 16]>::try_from(&v[..]),
+                    v.get(..16).map(<[u8; 16]>::try_from),
+                    v.get(16..24).map(<[u8; 8]>::try_from),
                 ) else {
                     continue;
                 };
@@ -396,6 +422,9 @@ impl Store {
                     continue;
                 }
                 seen.push(hash);
+                if (u64::from_be_bytes(simhash) ^ print.simhash).count_ones() > max_distance {
+                    continue;
+                }
                 if let Some(p) = self.near_print(&ContentHash(hash))? {
                     out.push(NearCandidate {
                         hash: ContentHash(hash),
