@@ -23,7 +23,10 @@ fn main() {
     let settings = Settings::load(None, &Overrides::default()).expect("demo config");
     let t = Instant::now();
     let articles = generate(99, total);
-    println!("{total} articles generated in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "{total} articles generated in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let posts: Vec<Post> = articles
         .iter()
         .map(|a| Post {
@@ -90,7 +93,12 @@ fn main() {
         let t = Instant::now();
         let batch = checkpoint - stored;
         while stored < checkpoint {
-            ingest(&store, &settings, &posts[stored], start + TimeDelta::seconds(stored as i64));
+            ingest(
+                &store,
+                &settings,
+                &posts[stored],
+                start + TimeDelta::seconds(stored as i64),
+            );
             stored += 1;
         }
         let ingest_us = t.elapsed().as_secs_f64() * 1e6 / batch.max(1) as f64;
@@ -98,7 +106,9 @@ fn main() {
         let mut candidates = 0;
         let mut found = 0;
         for (q, _) in &queries {
-            let c = store.near_candidates(q, settings.near.max_distance).expect("lookup");
+            let c = store
+                .near_candidates(q, settings.near.max_distance)
+                .expect("lookup");
             candidates += c.len();
             found += usize::from(best_near(q, &c, &settings.near).is_some());
         }
