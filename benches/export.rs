@@ -69,6 +69,8 @@ fn generate(dir: &Path, n: usize) {
                 host: host.to_string(),
                 hash,
                 seen,
+                chars: body.iter().map(|p| p.chars().count()).sum(),
+                near: None,
             };
             // Built from JSON so that fields added to the model later take their defaults.
             let sighting: Sighting = serde_json::from_value(json!({
@@ -98,9 +100,15 @@ fn generate(dir: &Path, n: usize) {
                 sighting,
                 url_state,
                 raw: Some(raw),
+                near: None,
+                chars: candidate.chars,
             };
             store
-                .ingest(&ingest, |e| admit(e, &candidate, &policy))
+                .ingest(
+                    &ingest,
+                    |_, _| None,
+                    |e, near| admit(e, near, &candidate, &policy),
+                )
                 .expect("ingest");
         }
     }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use trawl::config::{Overrides, Settings};
-use trawl::dedup::{admit, Candidate};
+use trawl::dedup::{admit, best_match, Candidate};
 use trawl::demo::{Mirror, Network};
 use trawl::extract::{self, Extraction};
 use trawl::fetch::charset;
@@ -95,6 +95,8 @@ fn main() {
             host: host.clone(),
             hash: fp.hash,
             seen: chrono::Utc::now(),
+            chars: fp.normalised_chars,
+            near: fp.near.clone(),
         };
         let ingest = Ingest {
             hash: fp.hash,
@@ -113,9 +115,16 @@ fn main() {
             },
             url_state: UrlState::new(&post.url, Outcome::Hub, run.id, Some(200), 1),
             raw: None,
+            near: cand.near.clone(),
+            chars: cand.chars,
         };
         store
-            .ingest(&ingest, |e| admit(e, &cand, &settings.canonical))
+            .ingest_with(
+                &ingest,
+                settings.near.max_distance,
+                |previous, found| best_match(&cand, previous, found, &settings.near),
+                |e, near| admit(e, near, &cand, &settings.canonical),
+            )
             .expect("ingest");
     }
     store.flush().expect("flush");

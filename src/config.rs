@@ -14,7 +14,7 @@ use serde::Deserialize;
 use thiserror::Error;
 use url::Url;
 
-use crate::dedup::CanonicalPolicy;
+use crate::dedup::{CanonicalPolicy, Criterion, NearPolicy};
 use crate::extract::{date::parse_offset, Extractor, SiteRule};
 use crate::fetch::retry::RetryPolicy;
 use crate::fetch::robots::product_token;
@@ -158,10 +158,27 @@ impl Default for RawNormalise {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawDedup {
     preferred_hosts: Vec<String>,
+    canonical_order: Vec<String>,
+    max_distance: u32,
+    min_jaccard: f64,
+    join_revisions: bool,
+}
+
+impl Default for RawDedup {
+    fn default() -> Self {
+        let near = NearPolicy::default();
+        RawDedup {
+            preferred_hosts: Vec::new(),
+            canonical_order: Criterion::ALL.iter().map(|(_, n)| n.to_string()).collect(),
+            max_distance: near.max_distance,
+            min_jaccard: near.min_jaccard,
+            join_revisions: near.join_revisions,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -267,6 +284,8 @@ pub struct Settings {
     pub fingerprinter: Fingerprinter,
     /// Canonical-copy policy.
     pub canonical: CanonicalPolicy,
+    /// When a similar body joins a record as a near-duplicate.
+    pub near: NearPolicy,
 }
 
 impl Settings {
@@ -416,6 +435,7 @@ impl Validator<'_> {
             )
         })?;
 
+        let (canonical_order, near) = self.dedup(&raw.dedup)?;
         let user_agent = o.user_agent.clone().unwrap_or_else(|| c.user_agent.clone());
         let robots_agent = product_token(&user_agent).to_string();
         if !c.robots {
@@ -475,9 +495,52 @@ impl Validator<'_> {
                     .iter()
                     .map(|h| h.to_ascii_lowercase())
                     .collect(),
+                order: canonical_order,
             },
+            near,
             scope,
         })
+    }
+
+    fn dedup(&self, d: &RawDedup) -> Result<(Vec<Criterion>, NearPolicy), ConfigError> {
+        let names: Vec<&str> = Criterion::ALL.iter().map(|(_, n)| *n).collect();
+        let mut order = Vec::new();
+        for (i, name) in d.canonical_order.iter().enumerate() {
+            let key = format!("dedup.canonical_order[{i}]");
+            let c = Criterion::parse(name).ok_or_else(|| {
+                self.err(
+                    &key,
+                    format!(
+                        "unknown criterion `{name}`; expected one of {}",
+                        names.join(", ")
+                    ),
+                )
+            })?;
+            if order.contains(&c) {
+                return Err(self.err(key, format!("`{name}` is listed twice")));
+            }
+            order.push(c);
+        }
+        if d.max_distance > 64 {
+            return Err(self.err(
+                "dedup.max_distance",
+                "a 64-bit simhash distance is at most 64 (default 22)",
+            ));
+        }
+        if !(d.min_jaccard > 0.0 && d.min_jaccard <= 1.0) {
+            return Err(self.err(
+                "dedup.min_jaccard",
+                "must be in (0, 1]; 1 joins only identical shingle sets (default 0.5)",
+            ));
+        }
+        Ok((
+            order,
+            NearPolicy {
+                max_distance: d.max_distance,
+                min_jaccard: d.min_jaccard,
+                join_revisions: d.join_revisions,
+            },
+        ))
     }
 
     fn seed(&self, scope: &Scope, s: &str) -> Result<Url, String> {
@@ -673,6 +736,8 @@ mod tests {
         assert_eq!(s.limits.concurrency, 32);
         assert_eq!(s.fingerprinter.min_body_chars, 50);
         assert!(s.extractor.rules[0].is_some());
+        assert_eq!(s.near, NearPolicy::default());
+        assert_eq!(s.canonical.order, CanonicalPolicy::default().order);
     }
 
     #[test]
@@ -754,6 +819,22 @@ mod tests {
             (
                 format!("{MINIMAL}\n[normalise]\ndrop_lines = ['[']"),
                 "normalise.drop_lines[0]",
+            ),
+            (
+                format!("{MINIMAL}\n[dedup]\ncanonical_order = ['newest']"),
+                "dedup.canonical_order[0]",
+            ),
+            (
+                format!("{MINIMAL}\n[dedup]\ncanonical_order = ['earliest_seen', 'earliest_seen']"),
+                "dedup.canonical_order[1]",
+            ),
+            (
+                format!("{MINIMAL}\n[dedup]\nmin_jaccard = 1.5"),
+                "dedup.min_jaccard",
+            ),
+            (
+                format!("{MINIMAL}\n[dedup]\nmax_distance = 65"),
+                "dedup.max_distance",
             ),
         ];
         for (text, key) in cases {

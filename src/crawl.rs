@@ -106,7 +106,7 @@ impl CrawlSummary {
                 h.new += 1;
                 self.posts += 1;
             }
-            Outcome::Duplicate { .. } => {
+            Outcome::Duplicate { .. } | Outcome::NearDuplicate { .. } => {
                 h.duplicate += 1;
                 self.posts += 1;
             }
@@ -830,6 +830,8 @@ impl Scheduler {
                     url_state: *state,
                     sighting: *sighting,
                     raw: Some(*raw),
+                    near: candidate.near.clone(),
+                    chars: candidate.chars,
                 };
                 (Action::Ingest(candidate, Box::new(ingest)), links)
             }
@@ -1160,6 +1162,8 @@ fn analyse(settings: &Settings, entry: &Entry, fetched: fetch::Fetched, run: Run
             host,
             hash: fp.hash,
             seen: fetched.fetched_at,
+            chars: fp.normalised_chars,
+            near: fp.near,
             post,
         }),
         sighting: Box::new(sighting),
@@ -1193,9 +1197,16 @@ fn spawn_writer(
             let result = (|| -> Result<(), CrawlError> {
                 match w.action {
                     Action::Ingest(candidate, ingest) => {
-                        let (_, outcome) = store.ingest(&ingest, |existing| {
-                            dedup::admit(existing, &candidate, &settings.canonical)
-                        })?;
+                        let (_, outcome) = store.ingest_with(
+                            &ingest,
+                            settings.near.max_distance,
+                            |previous, found| {
+                                dedup::best_match(&candidate, previous, found, &settings.near)
+                            },
+                            |existing, near| {
+                                dedup::admit(existing, near, &candidate, &settings.canonical)
+                            },
+                        )?;
                         summary.count(&ingest.sighting.host, &outcome);
                     }
                     Action::State(s) => {

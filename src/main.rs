@@ -29,6 +29,8 @@ fn main() -> ExitCode {
         Command::List(a) => cli::list::run(&cli.store, config, a),
         Command::Search(a) => cli::search::run(&cli.store, a),
         Command::Export(a) => cli::export::run(&cli.store, config, cli.quiet > 0, a),
+        Command::Dupes(a) => cli::dupes::run(&cli.store, config, a),
+        Command::History(a) => cli::history::run(&cli.store, config, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -109,7 +109,8 @@ impl Post {
     }
 }
 
-/// Why the canonical copy of a record won.
+/// Why the canonical copy of a record won: the first criterion of the configured order
+/// (`dedup.canonical_order`) on which it beat the runner-up.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "criterion", rename_all = "snake_case")]
 pub enum CanonicalReason {
@@ -120,9 +121,16 @@ pub enum CanonicalReason {
         /// The winning host.
         host: String,
     },
-    /// Hosts tie; it was seen first.
+    /// Its normalised body is the longest (e.g. the mirror that kept the last paragraph).
+    MostComplete {
+        /// Normalised characters of the winning body.
+        chars: usize,
+    },
+    /// It carries the earliest publication time (copies without one rank last).
+    EarliestPublished,
+    /// It was seen first.
     EarliestSeen,
-    /// Hosts and first-seen time tie; its URL is the shortest (then lexically first).
+    /// Every other criterion tied; its URL is the shortest (then lexically first).
     ShortestUrl,
 }
 
@@ -131,10 +139,27 @@ impl fmt::Display for CanonicalReason {
         match self {
             CanonicalReason::OnlyCopy => f.write_str("only copy"),
             CanonicalReason::PreferredHost { host } => write!(f, "preferred host {host}"),
+            CanonicalReason::MostComplete { chars } => {
+                write!(f, "most complete body ({chars} chars)")
+            }
+            CanonicalReason::EarliestPublished => f.write_str("earliest published"),
             CanonicalReason::EarliestSeen => f.write_str("earliest seen"),
             CanonicalReason::ShortestUrl => f.write_str("shortest url"),
         }
     }
+}
+
+/// One switch of a record's canonical copy, kept on the record; the old copy stays a member.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CanonicalChange {
+    /// When the switch happened (the fetch time of the copy that caused it).
+    pub at: DateTime<Utc>,
+    /// URL of the copy that was canonical before.
+    pub from: String,
+    /// URL of the copy that is canonical now.
+    pub to: String,
+    /// Why the new copy won.
+    pub reason: CanonicalReason,
 }
 
 /// One distinct URL at which a record's text was found, kept on the record so that the
@@ -147,27 +172,64 @@ pub struct Copy {
     pub host: String,
     /// When this URL first yielded this record.
     pub first_seen: DateTime<Utc>,
-    /// Content hash of the copy at that URL.
+    /// Content hash of the copy at that URL (its latest version that joined this record).
     pub hash: ContentHash,
+    /// Characters in the normalised body: the "most complete" criterion.
+    pub chars: usize,
+    /// Publication time the copy gives, if any.
+    pub published: Option<DateTime<FixedOffset>>,
 }
 
 /// How a content hash joined a record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "how", rename_all = "snake_case")]
 pub enum Join {
     /// The first copy: the record's id derives from it.
     First,
     /// Same normalised text as a hash already in the record.
     Exact,
+    /// Similar text: a trimmed, annotated or revised copy of a member.
+    Near {
+        /// Hamming distance between the simhashes.
+        distance: u32,
+        /// Estimated shingle Jaccard similarity.
+        jaccard: f64,
+        /// The member it was found similar to.
+        to: ContentHash,
+    },
+    /// A changed body at a URL whose previous version belongs to the record.
+    Revision {
+        /// The previous version's hash.
+        previous: ContentHash,
+    },
+}
+
+impl fmt::Display for Join {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Join::First => f.write_str("first"),
+            Join::Exact => f.write_str("exact"),
+            Join::Near {
+                distance, jaccard, ..
+            } => write!(f, "near(distance {distance}, jaccard {jaccard:.2})"),
+            Join::Revision { previous } => write!(f, "revision(of {})", &previous.to_hex()[..12]),
+        }
+    }
 }
 
 /// A content hash that belongs to a record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Member {
     /// The content hash.
     pub hash: ContentHash,
     /// How it joined.
     pub joined: Join,
+    /// The URL that first carried it.
+    pub url: String,
+    /// When it joined.
+    pub first_seen: DateTime<Utc>,
+    /// Characters in its normalised body.
+    pub chars: usize,
 }
 
 /// One canonical article with the provenance of every copy.
@@ -187,6 +249,9 @@ pub struct Record {
     pub copies: Vec<Copy>,
     /// When the record was created.
     pub first_seen: DateTime<Utc>,
+    /// Every switch of the canonical copy, oldest first.
+    #[serde(default)]
+    pub canonical_changes: Vec<CanonicalChange>,
 }
 
 impl Record {
@@ -230,6 +295,28 @@ pub struct Sighting {
     pub redirects: Vec<Hop>,
 }
 
+/// One version of the text at one URL. A URL that serves a changed body gets a new version
+/// linked to the one before; nothing is overwritten.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Version {
+    /// 1 for the first text seen at the URL, then 2, 3, …
+    pub number: u32,
+    /// Content hash of this version.
+    pub hash: ContentHash,
+    /// The hash of the version before, if any.
+    pub previous: Option<ContentHash>,
+    /// The record this version belongs to.
+    pub record: RecordId,
+    /// When this version was first fetched.
+    pub seen: DateTime<Utc>,
+    /// The run that first fetched it.
+    pub run: RunId,
+    /// Characters in the normalised body.
+    pub chars: usize,
+    /// The headline it showed.
+    pub title: String,
+}
+
 /// The single outcome every URL a crawl touches ends in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -241,6 +328,11 @@ pub enum Outcome {
     },
     /// Produced a post whose text an existing record already holds.
     Duplicate {
+        /// The record it joined.
+        of: RecordId,
+    },
+    /// Produced a post whose text is new but similar to a record's: it joined that record.
+    NearDuplicate {
         /// The record it joined.
         of: RecordId,
     },
@@ -263,11 +355,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The outcome's kind, for counting: `new`, `duplicate`, `hub`, `skipped`, `failed`.
+    /// The outcome's kind, for counting: `new`, `duplicate`, `near_duplicate`, `hub`,
+    /// `skipped`, `failed`.
     pub fn kind(&self) -> &'static str {
         match self {
             Outcome::New { .. } => "new",
             Outcome::Duplicate { .. } => "duplicate",
+            Outcome::NearDuplicate { .. } => "near_duplicate",
             Outcome::NotModified => "not_modified",
             Outcome::Hub => "hub",
             Outcome::Skipped { .. } => "skipped",
@@ -281,6 +375,7 @@ impl fmt::Display for Outcome {
         match self {
             Outcome::New { record } => write!(f, "new({record})"),
             Outcome::Duplicate { of } => write!(f, "duplicate({of})"),
+            Outcome::NearDuplicate { of } => write!(f, "near_duplicate({of})"),
             Outcome::NotModified => f.write_str("not_modified"),
             Outcome::Hub => f.write_str("hub"),
             Outcome::Skipped { reason } => write!(f, "skipped({reason})"),

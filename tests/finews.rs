@@ -151,7 +151,9 @@ fn load(root: &Path) -> Vec<Post> {
 }
 
 /// Groups of files that must share one record: same-path versions, same-title twins, the
-/// posts/old_post copies, and O01 (one article that reached the site under two file names).
+/// posts/old_post copies, O01 (one article that reached the site under two file names), and
+/// O04 (a twin that drops the last sentence and adds a source tag: near-duplicate detection
+/// joins it; see tests/neardup_eval.rs).
 /// A version whose note says its body text DIFFERS is a revision, not a formatting variant:
 /// it is left out of its group (joining revisions is near-duplicate work).
 fn must_collapse(root: &Path) -> Vec<Vec<String>> {
@@ -169,7 +171,8 @@ fn must_collapse(root: &Path) -> Vec<Vec<String>> {
             let collapse = kind == "same-path-versions"
                 || kind == "same-title-different-id"
                 || group.starts_with('F')
-                || group == "O01";
+                || group == "O01"
+                || group == "O04";
             let revised: Vec<&str> = note
                 .split_once("DIFFERS")
                 .map(|(_, rest)| {

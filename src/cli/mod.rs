@@ -3,8 +3,10 @@
 
 pub mod crawl;
 pub mod demo;
+pub mod dupes;
 pub mod export;
 pub mod get;
+pub mod history;
 pub mod list;
 pub mod run;
 pub mod runs;
@@ -76,6 +78,11 @@ pub enum Command {
     Search(search::SearchArgs),
     /// Export records as JSONL, CSV, Parquet or WARC.
     Export(export::ExportArgs),
+    /// Show duplicate clusters: each record's texts, how they joined, its copies and hosts,
+    /// and why the canonical copy won.
+    Dupes(dupes::DupesArgs),
+    /// Show every version of the text a URL served, with time and size.
+    History(history::HistoryArgs),
 }
 
 /// Output format for commands that print data.

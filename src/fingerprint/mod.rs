@@ -4,13 +4,19 @@
 //! The hash is blake3 over the normalised paragraphs joined by `\n`. A body shorter than
 //! `min_body_chars` (a one-line flash, an empty template) says too little to identify an
 //! article alone, so its key also covers the normalised title and the publication date.
+//!
+//! Bodies of at least `min_body_chars` also get a [`NearPrint`] (simhash + MinHash, see
+//! [`simhash`]) by which revised, trimmed or annotated copies find each other; short bodies
+//! get none, so they can never join a record as near-duplicates.
 
 pub mod normalise;
+pub mod simhash;
 
 use chrono::FixedOffset;
 
 use crate::model::{ContentHash, Post};
 pub use normalise::Normaliser;
+pub use simhash::NearPrint;
 
 /// Fingerprinting settings.
 #[derive(Clone, Debug)]
@@ -32,6 +38,8 @@ pub struct Fingerprint {
     pub normalised_chars: usize,
     /// Whether title and date were part of the key (short body).
     pub short: bool,
+    /// Near-duplicate fingerprint; `None` for short bodies, which never join by similarity.
+    pub near: Option<NearPrint>,
 }
 
 impl Fingerprinter {
@@ -61,10 +69,12 @@ impl Fingerprinter {
             }
             hasher.update(p.as_bytes());
         }
+        let near = if short { None } else { NearPrint::of(&body) };
         Some(Fingerprint {
             hash: ContentHash(*hasher.finalize().as_bytes()),
             normalised_chars,
             short,
+            near,
         })
     }
 }

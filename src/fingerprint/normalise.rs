@@ -26,6 +26,11 @@ pub const DEFAULT_DROP_LINES: &[&str] = &[
     r"^(分享到|分享至|Share(\s+this)?)\s?:.{0,60}$",
     // English attributions and editor lines.
     r"(?i)^\(?(source|editing by|edited by|editor|reporting by)\s?:.{0,60}\)?$",
+    // Disclaimers and risk notices that portals append to every article: long, identical
+    // everywhere, and never part of the story. Only lines that say what they are (and that
+    // this is no advice) match, so a paragraph on a company's risk factors survives.
+    r"^\(?(免责声明|风险提示|特别提示|郑重声明|声明)\s?:.{0,300}(不构成|仅供参考|不代表本(站|网|台))[^()]{0,300}\)?$",
+    r"(?i)^\(?disclaimer\s?:.{0,400}\)?$",
     // Markdown-style back links left by static-site mirrors: [返回首页](../), one or several
     // joined by |.
     r"^\[返回[^\]]{0,30}\]\([^)]*\)(\s?\|?\s?\[返回[^\]]{0,30}\]\([^)]*\))*$",
@@ -314,6 +319,8 @@ mod tests {
             "[返回东财滚动新闻](//finews.withounder.com/emnews/)｜[返回首页](//finews.withounder.com/)",
             "责任编辑：张三",
             "Source: Demo Wire",
+            "免责声明：本文内容仅供参考，不构成任何投资建议。据此操作，风险自担。",
+            "Disclaimer: this article is for information only and is not investment advice.",
         ];
         assert_eq!(n().normalise(&body), vec!["正文第一段。".to_string()]);
     }
@@ -355,5 +362,7 @@ mod tests {
     fn ordinary_sentences_mentioning_sources_survive() {
         let body = ["据新华社报道，来源方面表示将继续增长。"];
         assert_eq!(n().normalise(&body).len(), 1);
+        let risks = ["风险提示：原材料价格波动、海外需求放缓可能影响公司业绩。"];
+        assert_eq!(n().normalise(&risks).len(), 1);
     }
 }

@@ -69,7 +69,10 @@ fn record_for_url(store: &Store, raw: &str, urls: &UrlPolicy) -> Result<RecordId
         .ok_or_else(|| QueryError::UnknownUrl(url.to_string()))?;
     match (state.record, state.outcome) {
         (Some(record), _) | (None, crate::model::Outcome::New { record }) => Ok(record),
-        (None, crate::model::Outcome::Duplicate { of }) => Ok(of),
+        (
+            None,
+            crate::model::Outcome::Duplicate { of } | crate::model::Outcome::NearDuplicate { of },
+        ) => Ok(of),
         (None, other) => Err(QueryError::NoRecordForUrl {
             url: url.to_string(),
             outcome: other.to_string(),

@@ -4,7 +4,10 @@
 //! `hashes` (content hash → record id), `sightings` (record id ‖ run ‖ seq → [`Sighting`]),
 //! `urls` (normalised URL → [`UrlState`]), `runs` (run id → [`Run`]) and `raw` (record id →
 //! the canonical copy's [`RawResponse`], deflate-compressed JSON, for WARC export). Other
-//! values are JSON. The search index has its own trees (see [`search`]).
+//! values are JSON. The search index has its own trees (see [`search`]). Near-duplicate
+//! detection adds `prints` (content hash → [`NearPrint`], binary), `bands` (band key ‖ content
+//! hash → record id ‖ simhash: the banded candidate index) and `versions` (normalised URL →
+//! every [`Version`] of the text it served, JSON).
 //!
 //! A record, its hash index entry, the sighting and the URL state are written in one sled
 //! transaction, so a crash never leaves an index pointing at nothing. Durability points are
@@ -19,14 +22,19 @@ use serde::{de::DeserializeOwned, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use thiserror::Error;
 
+use crate::dedup::{NearCandidate, NearMatch};
+use crate::fingerprint::NearPrint;
 use crate::model::{
-    ContentHash, Outcome, RawResponse, Record, RecordId, Run, RunId, Sighting, UrlState,
+    ContentHash, Outcome, RawResponse, Record, RecordId, Run, RunId, Sighting, UrlState, Version,
 };
 
 pub mod search;
 
 /// Schema version this build writes and understands.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+/// Entries read per band key at most: a bucket that grows this large holds generic text
+/// (every record shares it), and reading it whole would make lookups grow with the store.
+const MAX_PER_BAND: usize = 64;
 const SCHEMA_KEY: &[u8] = b"schema_version";
 const NEXT_RUN_KEY: &[u8] = b"next_run";
 /// File in the store directory naming the process that has it open.
@@ -111,6 +119,11 @@ pub struct Ingest {
     pub url_state: UrlState,
     /// The response the post came from; kept when this copy is (or becomes) canonical.
     pub raw: Option<RawResponse>,
+    /// Near-duplicate fingerprint of the post (`None` for short bodies): stored and indexed
+    /// when the hash is new.
+    pub near: Option<NearPrint>,
+    /// Characters in the normalised body (for the URL's version history).
+    pub chars: usize,
 }
 
 /// Counts kept by sled itself (cheap).
@@ -139,6 +152,9 @@ pub struct Store {
     runs: sled::Tree,
     raw: sled::Tree,
     search: search::SearchTrees,
+    prints: sled::Tree,
+    bands: sled::Tree,
+    versions: sled::Tree,
 }
 
 impl std::fmt::Debug for Store {
@@ -233,6 +249,9 @@ impl Store {
             runs: tree("runs")?,
             raw: tree("raw")?,
             search: search::SearchTrees::open(&db).map_err(open_err)?,
+            prints: tree("prints")?,
+            bands: tree("bands")?,
+            versions: tree("versions")?,
             db,
         };
         store.check_schema()?;
@@ -350,51 +369,114 @@ impl Store {
         })
     }
 
-    /// Archives one post: looks up the record holding `ingest.hash`, lets `decide` say what the
-    /// record becomes and what the URL's outcome is, and writes the record, the hash index,
-    /// the sighting and the URL state atomically.
-    pub fn ingest<F>(&self, ingest: &Ingest, decide: F) -> Result<(Record, Outcome), StoreError>
+    /// Archives one post. If its hash is new, `find_near` is given the URL's previous version
+    /// (if any) and the candidates the band index yields for its near-duplicate fingerprint,
+    /// and picks the record it joins, if any; then `decide`
+    /// is given the record holding the hash (or the near match's record) and says what the
+    /// record becomes and what the URL's outcome is. The record, the hash index, the
+    /// fingerprint and its band entries, the sighting, the URL's versions and the URL state are
+    /// written atomically. Reading candidates before the transaction is safe because a single
+    /// writer ingests.
+    pub fn ingest<M, F>(
+        &self,
+        ingest: &Ingest,
+        find_near: M,
+        decide: F,
+    ) -> Result<(Record, Outcome), StoreError>
     where
-        F: Fn(Option<Record>) -> (Record, Outcome),
+        M: FnOnce(Option<&Version>, &[NearCandidate]) -> Option<NearMatch>,
+        F: Fn(Option<Record>, Option<&NearMatch>) -> (Record, Outcome),
     {
+        self.ingest_with(ingest, u32::MAX, find_near, decide)
+    }
+
+    /// [`Store::ingest`] reading only candidates within `max_distance` (simhash Hamming
+    /// distance) of the post: pass the near-duplicate policy's bound so that far candidates
+    /// cost no fingerprint read.
+    pub fn ingest_with<M, F>(
+        &self,
+        ingest: &Ingest,
+        max_distance: u32,
+        find_near: M,
+        decide: F,
+    ) -> Result<(Record, Outcome), StoreError>
+    where
+        M: FnOnce(Option<&Version>, &[NearCandidate]) -> Option<NearMatch>,
+        F: Fn(Option<Record>, Option<&NearMatch>) -> (Record, Outcome),
+    {
+        let near = if self.hashes.contains_key(ingest.hash.0)? {
+            None
+        } else {
+            let previous = self.versions(&ingest.sighting.url)?.pop();
+            let found = match &ingest.near {
+                Some(print) => self.near_candidates(print, max_distance)?,
+                None => Vec::new(),
+            };
+            find_near(previous.as_ref(), &found)
+        };
         let seq = self.db.generate_id()?;
-        let result = (
+        let trees = (
             &self.records,
             &self.hashes,
             &self.sightings,
             &self.urls,
             &self.raw,
             &self.search.pending,
-        )
-            .transaction(|(records, hashes, sightings, urls, raw, search_pending)| {
-                // A URL this run already archived (fetched again after a crash, before its
-                // frontier entry was marked done) adds nothing: a sighting per fetch per run.
+            &self.prints,
+            &self.bands,
+            &self.versions,
+        );
+        let result = trees.transaction(
+            |(records, hashes, sightings, urls, raw, search_pending, prints, bands, versions)| {
+                let abort = ConflictableTransactionError::Abort;
+                // A URL this run already archived with this very text (fetched again after a
+                // crash, before its frontier entry was marked done) adds nothing: one sighting
+                // per fetch per run. A different text is a revision and goes on below.
                 if let Some(prev) = urls.get(ingest.url_state.url.as_bytes())? {
-                    let prev: UrlState = decode("urls", ingest.url_state.url.as_bytes(), &prev)
-                        .map_err(ConflictableTransactionError::Abort)?;
-                    if let (true, Some(id)) = (prev.run == ingest.url_state.run, prev.record) {
+                    let prev: UrlState =
+                        decode("urls", ingest.url_state.url.as_bytes(), &prev).map_err(abort)?;
+                    let url = ingest.sighting.url.as_bytes();
+                    let last_hash = match versions.get(url)? {
+                        Some(v) => decode::<Vec<Version>>("versions", url, &v)
+                            .map_err(abort)?
+                            .last()
+                            .map(|v| v.hash),
+                        None => None,
+                    };
+                    let same_run = prev.run == ingest.url_state.run;
+                    if let (true, true, Some(id)) =
+                        (same_run, last_hash == Some(ingest.hash), prev.record)
+                    {
                         if let Some(v) = records.get(id.0)? {
-                            let record: Record = decode("records", &id.0, &v)
-                                .map_err(ConflictableTransactionError::Abort)?;
+                            let record: Record = decode("records", &id.0, &v).map_err(abort)?;
                             return Ok((record, prev.outcome));
                         }
                     }
                 }
-                let existing = match hashes.get(ingest.hash.0)? {
-                    Some(id) => match records.get(&id)? {
-                        Some(v) => Some(
-                            decode::<Record>("records", &id, &v)
-                                .map_err(ConflictableTransactionError::Abort)?,
-                        ),
-                        None => None,
-                    },
-                    None => None,
+                let known = hashes.get(ingest.hash.0)?;
+                let load = |id: &[u8]| -> Result<
+                        Option<Record>,
+                        ConflictableTransactionError<StoreError>,
+                    > {
+                        match records.get(id)? {
+                            Some(v) => {
+                                Ok(Some(decode::<Record>("records", id, &v).map_err(abort)?))
+                            }
+                            None => Ok(None),
+                        }
+                    };
+                let (existing, near) = match (&known, &near) {
+                    (Some(id), _) => (load(id)?, None),
+                    (None, Some(m)) => (load(&m.record.0)?, Some(m)),
+                    (None, None) => (None, None),
                 };
+                // A near match whose record vanished cannot be joined: start a new record.
+                let near = near.filter(|_| existing.is_some());
                 let previous_canonical = existing.as_ref().map(|r| r.canonical.url.clone());
                 let old_text = existing
                     .as_ref()
                     .map(|r| (r.canonical.title.clone(), r.canonical.body.clone()));
-                let (record, outcome) = decide(existing);
+                let (record, outcome) = decide(existing, near);
                 records.insert(&record.id.0, encode(&record))?;
                 // The search index must learn about new records and changed canonical text; the
                 // marker is written in this transaction so that the index can never miss one.
@@ -405,6 +487,15 @@ impl Store {
                     search_pending.insert(&record.id.0, &seq.to_be_bytes())?;
                 }
                 hashes.insert(&ingest.hash.0, &record.id.0)?;
+                if let (None, Some(print)) = (&known, &ingest.near) {
+                    prints.insert(&ingest.hash.0, print.to_bytes())?;
+                    let mut entry = record.id.0.to_vec();
+                    entry.extend_from_slice(&print.simhash.to_be_bytes());
+                    for mut key in print.band_keys() {
+                        key.extend_from_slice(&ingest.hash.0);
+                        bands.insert(key, entry.as_slice())?;
+                    }
+                }
                 let mut sighting = ingest.sighting.clone();
                 sighting.record = record.id;
                 let mut key = Vec::with_capacity(32);
@@ -412,6 +503,26 @@ impl Store {
                 key.extend_from_slice(&sighting.run.0.to_be_bytes());
                 key.extend_from_slice(&seq.to_be_bytes());
                 sightings.insert(key, encode(&sighting))?;
+                // The URL's history: a changed body is a new version linked to the last one.
+                let url = sighting.url.as_bytes();
+                let mut history: Vec<Version> = match versions.get(url)? {
+                    Some(v) => decode("versions", url, &v).map_err(abort)?,
+                    None => Vec::new(),
+                };
+                let last = history.last().map(|v| v.hash);
+                if last != Some(ingest.hash) {
+                    history.push(Version {
+                        number: u32::try_from(history.len() + 1).unwrap_or(u32::MAX),
+                        hash: ingest.hash,
+                        previous: last,
+                        record: record.id,
+                        seen: sighting.fetched_at,
+                        run: sighting.run,
+                        chars: ingest.chars,
+                        title: sighting.title.clone(),
+                    });
+                    versions.insert(url, encode(&history))?;
+                }
                 let mut state = ingest.url_state.clone();
                 state.outcome = outcome.clone();
                 state.record = Some(record.id);
@@ -424,7 +535,8 @@ impl Store {
                     raw.insert(&record.id.0, compress(&encode(r)))?;
                 }
                 Ok((record, outcome))
-            });
+            },
+        );
         result.map_err(|e| match e {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => StoreError::Sled(e),
@@ -442,6 +554,71 @@ impl Store {
             detail: e.to_string(),
         })?;
         decode("raw", &id.0, &json).map(Some)
+    }
+
+    /// Stored content hashes that share at least one band key with `print` and whose simhash
+    /// is within `max_distance` of it, with their records and fingerprints: the candidates a
+    /// near-duplicate check looks at. Band entries carry the simhash, so far candidates are
+    /// dropped without reading their fingerprint; at most a bounded number of entries is read
+    /// per band, so a bucket of generic text cannot make lookups grow with the store.
+    pub fn near_candidates(
+        &self,
+        print: &NearPrint,
+        max_distance: u32,
+    ) -> Result<Vec<NearCandidate>, StoreError> {
+        let mut seen: Vec<[u8; 32]> = Vec::new();
+        let mut out = Vec::new();
+        for key in print.band_keys() {
+            for kv in self.bands.scan_prefix(&key).take(MAX_PER_BAND) {
+                let (k, v) = kv?;
+                let (Ok(hash), Some(Ok(record)), Some(Ok(simhash))) = (
+                    <[u8; 32]>::try_from(&k[key.len()..]),
+                    v.get(..16).map(<[u8; 16]>::try_from),
+                    v.get(16..24).map(<[u8; 8]>::try_from),
+                ) else {
+                    continue;
+                };
+                if seen.contains(&hash) {
+                    continue;
+                }
+                seen.push(hash);
+                if (u64::from_be_bytes(simhash) ^ print.simhash).count_ones() > max_distance {
+                    continue;
+                }
+                if let Some(p) = self.near_print(&ContentHash(hash))? {
+                    out.push(NearCandidate {
+                        hash: ContentHash(hash),
+                        record: RecordId(record),
+                        print: p,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The stored near-duplicate fingerprint of a content hash.
+    pub fn near_print(&self, hash: &ContentHash) -> Result<Option<NearPrint>, StoreError> {
+        self.prints
+            .get(hash.0)?
+            .map(|v| {
+                NearPrint::from_bytes(&v).map_err(|e| StoreError::Corrupt {
+                    tree: "prints",
+                    key: hash.to_hex(),
+                    detail: e.to_string(),
+                })
+            })
+            .transpose()
+    }
+
+    /// Every version of the text a normalised URL served, oldest first (empty if none).
+    pub fn versions(&self, url: &str) -> Result<Vec<Version>, StoreError> {
+        Ok(self
+            .versions
+            .get(url.as_bytes())?
+            .map(|v| decode("versions", url.as_bytes(), &v))
+            .transpose()?
+            .unwrap_or_default())
     }
 
     /// Records what happened to a URL that produced no post (hub, skipped, failed).
@@ -590,7 +767,7 @@ fn decode<T: DeserializeOwned>(tree: &'static str, key: &[u8], v: &[u8]) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dedup::{admit, Candidate, CanonicalPolicy};
+    use crate::dedup::{admit, best_match, Candidate, CanonicalPolicy, NearPolicy};
     use crate::model::Post;
 
     fn candidate(url: &str, host: &str, hash: u8) -> Candidate {
@@ -609,7 +786,13 @@ mod tests {
             host: host.into(),
             hash: ContentHash([hash; 32]),
             seen: Utc::now(),
+            chars: 1,
+            near: None,
         }
+    }
+
+    fn best_near_of(c: &Candidate, cands: &[NearCandidate]) -> Option<NearMatch> {
+        best_match(c, None, cands, &NearPolicy::default())
     }
 
     fn ingest_of(c: &Candidate, run: RunId) -> Ingest {
@@ -636,6 +819,8 @@ mod tests {
                 body: format!("<p>{}</p>", c.url).into_bytes(),
                 fetched_at: c.seen,
             }),
+            near: c.near.clone(),
+            chars: c.chars,
         }
     }
 
@@ -649,13 +834,25 @@ mod tests {
         let b = candidate("http://b.test/9", "b.test", 1);
         let c = candidate("http://a.test/2", "a.test", 2);
         let (r1, o1) = store
-            .ingest(&ingest_of(&a, run.id), |e| admit(e, &a, &p))
+            .ingest(
+                &ingest_of(&a, run.id),
+                |_, found| best_near_of(&a, found),
+                |e, n| admit(e, n, &a, &p),
+            )
             .unwrap();
         let (r2, o2) = store
-            .ingest(&ingest_of(&b, run.id), |e| admit(e, &b, &p))
+            .ingest(
+                &ingest_of(&b, run.id),
+                |_, found| best_near_of(&b, found),
+                |e, n| admit(e, n, &b, &p),
+            )
             .unwrap();
         let (r3, _) = store
-            .ingest(&ingest_of(&c, run.id), |e| admit(e, &c, &p))
+            .ingest(
+                &ingest_of(&c, run.id),
+                |_, found| best_near_of(&c, found),
+                |e, n| admit(e, n, &c, &p),
+            )
             .unwrap();
         assert!(matches!(o1, Outcome::New { .. }));
         assert_eq!(o2, Outcome::Duplicate { of: r1.id });
