@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Crawl(a) => cli::crawl::run(&cli.store, config, a),
         Command::Stats(a) => cli::stats::run(&cli.store, a),
         Command::Get(a) => cli::get::run(&cli.store, config, a),
+        Command::Extract(a) => cli::extract::run(config, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 
 pub mod crawl;
 pub mod demo;
+pub mod extract;
 pub mod get;
 pub mod stats;
 
@@ -61,6 +62,8 @@ pub enum Command {
     Stats(stats::StatsArgs),
     /// Show one canonical record with every URL it was seen at.
     Get(get::GetArgs),
+    /// Extract the post from one saved page, offline (body text or the whole post as JSON).
+    Extract(extract::ExtractArgs),
 }
 
 /// Output format for commands that print data.
