@@ -16,6 +16,10 @@ use scraper::{ElementRef, Html, Node};
 
 use crate::fingerprint::normalise::is_cjk;
 
+/// Weighted text length between the headline and a container at which the container's
+/// score counts half.
+const NEAR: f32 = 1000.0;
+
 /// Sentinel parent index of the root.
 const NONE: u32 = u32::MAX;
 
@@ -45,8 +49,19 @@ pub(super) struct El<'a> {
     pub punct: u32,
     /// Sum of the block values in the subtree.
     pub score: f32,
-    /// Whether the element is a headline (`h1`).
-    pub is_h1: bool,
+    /// Whether the element is an `h1`-`h3`.
+    is_heading: bool,
+    /// Whether the block's own text ends in an ellipsis (a teaser: "…… [详情]").
+    own_ellipsis: bool,
+    /// 0: kept; 1: inside a subtree dropped by a weak signal (class `sidebar`, `nav`, …),
+    /// 2: inside a comment section.
+    drop_level: u8,
+    /// Whether the element roots a dropped subtree (its totals stay out of its parent's).
+    drop_root: bool,
+    /// Kept text (weighted) before the element starts, in document order.
+    start: u32,
+    /// Kept text (weighted) before the element ends.
+    end: u32,
 }
 
 /// The arena and what the pass learned about the page as a whole.
@@ -55,6 +70,8 @@ pub(super) struct Page<'a> {
     pub els: Vec<El<'a>>,
     /// Subtrees left out of the text: navigation, share bars, comments, hidden elements.
     pub dropped: HashSet<NodeId>,
+    /// Arena index of the headline block (the one `<title>` repeats), if found.
+    pub headline: Option<usize>,
 }
 
 /// A line of the chosen body, with the statistics the filters need.
@@ -183,24 +200,39 @@ const POSITIVE: &[&str] = &[
     "article", "content", "body", "main", "post", "entry", "story", "text", "news", "detail",
 ];
 
-/// Whether the element's class or id marks it as boilerplate.
-fn is_boilerplate_attr(el: &scraper::node::Element) -> bool {
-    let mut negative = false;
+/// Class/id words of comment sections: never content, whatever else the element says.
+const COMMENTS: &[&str] = &["comment", "disqus", "reply", "replies", "respond"];
+
+/// How strongly the element's class or id marks it as boilerplate: 0 not, 1 weakly (the
+/// element may still turn out to hold the article: some sites call their main column
+/// `sidebar-left`), 2 a comment section.
+fn boilerplate_level(el: &scraper::node::Element) -> u8 {
+    let (mut negative, mut positive) = (false, false);
     for attr in [el.attr("class"), el.attr("id")].into_iter().flatten() {
+        let mut prev = "";
         for token in attr.split(|c: char| c.is_whitespace() || c == '-' || c == '_') {
             if token.is_empty() {
                 continue;
             }
             let lower = token.to_ascii_lowercase();
+            // `has-comments`, `no-sidebar`: a property of the page, not a comment box.
+            let qualified = matches!(prev, "has" | "with" | "no" | "enable" | "enabled");
+            prev = token;
+            if qualified {
+                continue;
+            }
+            if COMMENTS.iter().any(|n| lower.starts_with(n)) {
+                return 2;
+            }
             if POSITIVE.iter().any(|p| lower.starts_with(p)) {
-                return false;
+                positive = true;
             }
             if NEGATIVE.iter().any(|n| lower.starts_with(n)) {
                 negative = true;
             }
         }
     }
-    negative
+    u8::from(negative && !positive)
 }
 
 /// Whether inline style or attributes hide the element.
@@ -266,7 +298,7 @@ pub(super) fn measure(s: &str) -> (u32, u32) {
 }
 
 /// The value of one text block for the container score.
-fn block_value(len: u32, link: u32, punct: u32, is_h1: bool) -> f32 {
+fn block_value(len: u32, link: u32, punct: u32, ellipsis: bool) -> f32 {
     if len == 0 {
         return 0.0;
     }
@@ -274,10 +306,9 @@ fn block_value(len: u32, link: u32, punct: u32, is_h1: bool) -> f32 {
     if link * 2.0 >= len {
         // Navigation, link lists, "related" headlines.
         -len
-    } else if is_h1 {
-        // A headline is short and unpunctuated but belongs with the article when the two
-        // share a container.
-        len - link
+    } else if ellipsis && len < 600.0 {
+        // A truncated teaser ("……[详情]", "... more"): another article's first lines.
+        -len
     } else if punct == 0 {
         // Labels, menus without links, dates: weak evidence of boilerplate.
         -0.3 * len
@@ -287,10 +318,16 @@ fn block_value(len: u32, link: u32, punct: u32, is_h1: bool) -> f32 {
 }
 
 impl<'a> Page<'a> {
-    /// Gathers statistics for every element under `<html>` in one pass.
-    pub fn analyse(html: &'a Html) -> Page<'a> {
+    /// Gathers statistics for every element under `<html>` in one pass. `title` is the
+    /// page's declared title (`og:title`, `<title>`): the block that repeats it is the
+    /// headline, and the article sits next to it.
+    pub fn analyse(html: &'a Html, title: &str) -> Page<'a> {
         let mut els: Vec<El<'a>> = Vec::with_capacity(1024);
         let mut dropped = HashSet::new();
+        let (title_len, _) = measure(title);
+        let mut headline: Option<(bool, usize)> = None;
+        // Running count of kept text, for distances in document order.
+        let mut seen = 0u32;
         enum Step<'b> {
             Open(NodeRef<'b, Node>, u32),
             Close(u32),
@@ -305,21 +342,25 @@ impl<'a> Page<'a> {
                         if is_invisible(name) {
                             continue;
                         }
-                        if is_boilerplate_tag(name) || is_boilerplate_attr(e) || is_hidden(e) {
-                            // `<body class="nav-open">` must not drop the page.
-                            if !matches!(name, "body" | "html") {
-                                dropped.insert(node.id());
-                                continue;
-                            }
+                        // `<body class="nav-open">` must not drop the page.
+                        let level = if matches!(name, "body" | "html") {
+                            0
+                        } else if is_boilerplate_tag(name) || is_hidden(e) {
+                            1
+                        } else {
+                            boilerplate_level(e)
+                        };
+                        if level > 0 {
+                            dropped.insert(node.id());
                         }
                         let Some(el) = ElementRef::wrap(node) else {
                             continue;
                         };
                         let idx = els.len() as u32;
                         let is_block = !is_inline(name);
-                        let (pblock, plink) = match els.get(parent as usize) {
-                            Some(p) => (p.block, p.in_link),
-                            None => (idx, false),
+                        let (pblock, plink, plevel) = match els.get(parent as usize) {
+                            Some(p) => (p.block, p.in_link, p.drop_level),
+                            None => (idx, false, 0),
                         };
                         els.push(El {
                             el,
@@ -334,7 +375,12 @@ impl<'a> Page<'a> {
                             link: 0,
                             punct: 0,
                             score: 0.0,
-                            is_h1: name == "h1",
+                            is_heading: matches!(name, "h1" | "h2" | "h3"),
+                            own_ellipsis: false,
+                            drop_level: plevel.max(level),
+                            drop_root: level > 0,
+                            start: seen,
+                            end: seen,
                         });
                         stack.push(Step::Close(idx));
                         // Children pushed in reverse so they pop in document order.
@@ -350,22 +396,44 @@ impl<'a> Page<'a> {
                         };
                         let (block, in_link) = (p.block, p.in_link);
                         let (len, punct) = measure(t);
+                        if p.drop_level == 0 {
+                            seen += len;
+                        }
                         let b = &mut els[block as usize];
                         b.own_len += len;
                         b.own_punct += punct;
                         if in_link {
                             b.own_link += len;
+                        } else if len > 0 {
+                            let t = t.trim_end();
+                            b.own_ellipsis =
+                                t.ends_with("...") || t.ends_with('…') || t.ends_with("。。。");
                         }
                     }
                     _ => {}
                 },
                 Step::Close(idx) => {
                     let e = &mut els[idx as usize];
+                    e.end = seen;
                     if e.is_block {
-                        e.score += block_value(e.own_len, e.own_link, e.own_punct, e.is_h1);
+                        e.score += block_value(e.own_len, e.own_link, e.own_punct, e.own_ellipsis);
                         e.text += e.own_len;
                         e.link += e.own_link;
                         e.punct += e.own_punct;
+                        // Headline candidates: short, unlinked blocks that `<title>` repeats.
+                        let plausible = e.own_len >= 8
+                            && e.own_link * 2 < e.own_len
+                            && e.own_len <= title_len
+                            && (e.is_heading || e.own_len * 5 >= title_len * 2);
+                        if plausible && headline.is_none_or(|(h, _)| !h && e.is_heading) {
+                            let t = crate::extract::text::flat(e.el);
+                            if title.contains(t.as_str()) {
+                                headline = Some((e.is_heading, idx as usize));
+                            }
+                        }
+                    }
+                    if e.drop_root {
+                        continue;
                     }
                     let (parent, text, link, punct, score) =
                         (e.parent, e.text, e.link, e.punct, e.score);
@@ -378,23 +446,70 @@ impl<'a> Page<'a> {
                 }
             }
         }
-        Page { els, dropped }
+        let headline = headline.map(|(_, i)| i);
+        if let Some(h) = headline {
+            // The headline belongs to the article: count it as text, not as a bare label
+            // (it was valued at -0.3 of its length above).
+            let bonus = 1.3 * els[h].own_len as f32;
+            let mut i = h as u32;
+            while let Some(e) = els.get_mut(i as usize) {
+                e.score += bonus;
+                if e.drop_root {
+                    break;
+                }
+                i = e.parent;
+            }
+        }
+        Page {
+            els,
+            dropped,
+            headline,
+        }
     }
 
     /// Arena index of the best body container, if any element scored above zero.
+    ///
+    /// Containers inside weakly dropped subtrees (class `sidebar`, `related`…) only win when
+    /// they score far above everything kept: then the class name was misleading.
     pub fn best(&self) -> Option<usize> {
-        let mut best: Option<(f32, usize)> = None;
+        let mut kept: Option<(f32, usize)> = None;
+        let mut weak: Option<(f32, usize)> = None;
         // Reverse document order visits children before parents; a strict `>` keeps the
         // deepest element among equal scores (a wrapper adds nothing).
+        let head = self.headline.and_then(|h| self.els.get(h));
         for (i, e) in self.els.iter().enumerate().rev() {
             if !e.is_block || e.score <= 0.0 {
                 continue;
             }
-            if best.is_none_or(|(s, _)| e.score > s) {
-                best = Some((e.score, i));
+            let slot = match e.drop_level {
+                0 => &mut kept,
+                1 => &mut weak,
+                _ => continue,
+            };
+            // The article follows its headline: a container far from it (a disclaimer under
+            // the comments, a sidebar of teasers) needs a higher score to win.
+            let score = match head {
+                Some(h) if e.drop_level == 0 => {
+                    let d = if e.start >= h.end {
+                        e.start - h.end
+                    } else if e.end <= h.start {
+                        h.start - e.end
+                    } else {
+                        0
+                    };
+                    e.score * NEAR / (NEAR + d as f32)
+                }
+                _ => e.score,
+            };
+            if slot.is_none_or(|(s, _)| score > s) {
+                *slot = Some((score, i));
             }
         }
-        best.map(|(_, i)| i)
+        match (kept, weak) {
+            (Some((k, _)), Some((w, i))) if w > 3.0 * k => Some(i),
+            (None, Some((_, i))) => Some(i),
+            (k, _) => k.map(|(_, i)| i),
+        }
     }
 
     /// Totals for the whole page: (weighted text, weighted link text).
@@ -421,7 +536,7 @@ pub(super) fn lines(el: ElementRef<'_>, dropped: &HashSet<NodeId>) -> Vec<Line> 
                     }
                     continue;
                 }
-                if is_invisible(name) || dropped.contains(&n.id()) {
+                if is_invisible(name) || (dropped.contains(&n.id()) && n.id() != el.id()) {
                     continue;
                 }
                 if breaks {
@@ -503,7 +618,7 @@ mod tests {
              <div id=x><p>First sentence of the story, with commas.</p><p>Second one, too.</p></div>\
              <div class=comments><p>Great story, thanks.</p></div></body>",
         );
-        let page = Page::analyse(&html);
+        let page = Page::analyse(&html, "");
         let best = page.best().unwrap();
         assert_eq!(page.els[best].el.value().id(), Some("x"));
         let lines = lines(page.els[best].el, &page.dropped);
@@ -518,5 +633,46 @@ mod tests {
         assert_eq!(l[0].text, "See this link");
         assert_eq!(l[0].link, 8);
         assert_eq!(l[1].text, "plain");
+    }
+}
+
+#[cfg(test)]
+mod debug {
+    use super::*;
+    /// Scratch: `DEBUG_PAGE=file cargo test debug_page -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn debug_page() {
+        let path = std::env::var("DEBUG_PAGE").unwrap();
+        let bytes = std::fs::read(path).unwrap();
+        let d = crate::fetch::charset::decode(&bytes, None);
+        let html = Html::parse_document(&d.text);
+        let page = Page::analyse(&html, &std::env::var("DEBUG_TITLE").unwrap_or_default());
+        for id in &page.dropped {
+            let n = html.tree.get(*id).unwrap();
+            let el = ElementRef::wrap(n).unwrap();
+            let t = crate::extract::text::flat(el);
+            println!(
+                "DROP <{} class={:?} id={:?}> {:.80}",
+                el.value().name(),
+                el.value().attr("class"),
+                el.value().attr("id"),
+                t
+            );
+        }
+        let mut idx: Vec<usize> = (0..page.els.len()).collect();
+        idx.sort_by(|a, b| page.els[*b].score.total_cmp(&page.els[*a].score));
+        for i in idx.into_iter().take(12) {
+            let e = &page.els[i];
+            println!(
+                "{:8.1} text={} link={} <{} class={:?} id={:?}>",
+                e.score,
+                e.text,
+                e.link,
+                e.el.value().name(),
+                e.el.value().attr("class"),
+                e.el.value().attr("id")
+            );
+        }
     }
 }

@@ -74,20 +74,26 @@ fn is_furniture(line: &str) -> bool {
 /// Extracts a post from any page, or says why it is not an article.
 pub fn extract(html: &Html, url: &Url, zone: FixedOffset) -> Extraction {
     let meta = meta::read(html, zone);
-    let page = dom::Page::analyse(html);
+    let declared_title = meta
+        .headline
+        .as_deref()
+        .or(meta.doc_title.as_deref())
+        .unwrap_or("");
+    let page = dom::Page::analyse(html, declared_title);
     let best = page.best();
     let raw = best
         .map(|i| dom::lines(page.els[i].el, &page.dropped))
         .unwrap_or_default();
 
-    let mut body: Vec<String> = Vec::with_capacity(raw.len());
     let mut source = None;
     let mut author = None;
-    let (mut body_len, mut link_lines, mut run, mut longest_run) = (0u32, 0u32, 0u32, 0u32);
+    // Keep text lines; link-dominated lines only separate runs of text.
+    let mut kept: Vec<Option<dom::Line>> = Vec::with_capacity(raw.len());
+    let mut link_lines = 0u32;
     for line in raw {
         if line.link * 2 > line.len {
             link_lines += 1;
-            run = 0;
+            kept.push(None);
             continue;
         }
         if let Some(label) = meta::label_line(&line.text) {
@@ -98,14 +104,12 @@ pub fn extract(html: &Html, url: &Url, zone: FixedOffset) -> Extraction {
             }
             continue;
         }
-        if is_furniture(&line.text) {
+        if is_furniture(&line.text) || is_dateline(&line, zone) {
             continue;
         }
-        body_len += line.len;
-        run += line.len;
-        longest_run = longest_run.max(run);
-        body.push(line.text);
+        kept.push(Some(line));
     }
+    let (mut body, mut body_len, mut longest_run) = main_text(kept);
 
     // Structured data sometimes carries the whole body while the markup hides it behind
     // scripts; prefer it when the markup yielded much less.
@@ -165,6 +169,64 @@ pub fn extract(html: &Html, url: &Url, zone: FixedOffset) -> Extraction {
         language,
         extractor: NAME.to_string(),
     })
+}
+
+/// A short line that only dates the article ("Last updated at 10:01 AM on 12th January
+/// 2012", "2012-01-17 18:10 来源：…"): metadata, not body.
+fn is_dateline(line: &dom::Line, zone: FixedOffset) -> bool {
+    line.len <= 90
+        && line.punct <= 2
+        && line.text.bytes().filter(u8::is_ascii_digit).count() >= 4
+        && date::parse_published(&line.text, zone).is_some()
+}
+
+/// Runs of text lines separated by link lines; the body is the longest run plus its
+/// neighbours, but a tail of short runs each introduced by a headline link (a "latest news"
+/// list of teasers) is cut. Returns the lines, their weighted length and the longest run.
+fn main_text(lines: Vec<Option<dom::Line>>) -> (Vec<String>, u32, u32) {
+    // (lines, weighted length, link lines before the run)
+    let mut runs: Vec<(Vec<String>, u32, u32)> = Vec::new();
+    let mut gap = 0u32;
+    for line in lines {
+        match line {
+            None => gap += 1,
+            Some(l) => {
+                match runs.last_mut() {
+                    Some(r) if gap == 0 => {
+                        r.1 += l.len;
+                        r.0.push(l.text);
+                    }
+                    _ => runs.push((vec![l.text], l.len, gap)),
+                }
+                gap = 0;
+            }
+        }
+    }
+    let Some((main, longest)) = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i, r.1))
+        .max_by_key(|(i, len)| (*len, std::cmp::Reverse(*i)))
+    else {
+        return (Vec::new(), 0, 0);
+    };
+    // After the main run: stop at the first run that is small and opens a list of at least
+    // three link-introduced runs.
+    let mut end = runs.len();
+    for i in main + 1..runs.len() {
+        let following = runs[i..].iter().filter(|r| r.2 > 0).count();
+        if runs[i].2 > 0 && runs[i].1 * 3 < longest && following >= 3 {
+            end = i;
+            break;
+        }
+    }
+    let mut body = Vec::new();
+    let mut len = 0;
+    for r in runs.drain(..end) {
+        len += r.1;
+        body.extend(r.0);
+    }
+    (body, len, longest)
 }
 
 /// The first date in `context` that is not in the future of the page's other dates; plain
