@@ -18,7 +18,7 @@ use crate::fingerprint::normalise::is_cjk;
 
 /// Weighted text length between the headline and a container at which the container's
 /// score counts half.
-const NEAR: f32 = 1000.0;
+const NEAR: f32 = 400.0;
 
 /// Sentinel parent index of the root.
 const NONE: u32 = u32::MAX;
@@ -298,7 +298,7 @@ pub(super) fn measure(s: &str) -> (u32, u32) {
 }
 
 /// The value of one text block for the container score.
-fn block_value(len: u32, link: u32, punct: u32, ellipsis: bool) -> f32 {
+fn block_value(len: u32, link: u32, punct: u32, teaser: bool) -> f32 {
     if len == 0 {
         return 0.0;
     }
@@ -306,8 +306,9 @@ fn block_value(len: u32, link: u32, punct: u32, ellipsis: bool) -> f32 {
     if link * 2.0 >= len {
         // Navigation, link lists, "related" headlines.
         -len
-    } else if ellipsis && len < 600.0 {
-        // A truncated teaser ("……[详情]", "... more"): another article's first lines.
+    } else if teaser && link > 0.0 && len < 600.0 {
+        // A truncated teaser with its "more" link ("……[详情]", "... Read more"): another
+        // article's first lines.
         -len
     } else if punct == 0 {
         // Labels, menus without links, dates: weak evidence of boilerplate.
