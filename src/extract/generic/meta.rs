@@ -337,6 +337,24 @@ pub(super) fn label_line(line: &str) -> Option<Label> {
     if t.starts_with("作者") {
         return find_author(t).map(Label::Author);
     }
+    // An English byline line: "By Jane Doe", "By Jane Doe, Health reporter", "Article By: X".
+    let rest = t
+        .strip_prefix("Article By:")
+        .or_else(|| t.strip_prefix("Article by:"))
+        .or_else(|| t.strip_prefix("By "))
+        .or_else(|| t.strip_prefix("BY "));
+    if let Some(rest) = rest {
+        let rest = rest.trim_start();
+        if rest.starts_with(|c: char| c.is_uppercase()) && rest.split_whitespace().count() <= 10 {
+            let name: String = rest
+                .split([',', '|', '/'])
+                .next()
+                .unwrap_or(rest)
+                .trim()
+                .to_string();
+            return Some(Label::Author(name));
+        }
+    }
     None
 }
 
@@ -445,5 +463,10 @@ mod tests {
         assert_eq!(label_line("责任编辑：王五"), Some(Label::Editor));
         assert_eq!(label_line("作者：李四"), Some(Label::Author("李四".into())));
         assert_eq!(label_line("他说，来源：不明的消息称此事属实。"), None);
+        assert_eq!(
+            label_line("By Jane Doe, Health reporter"),
+            Some(Label::Author("Jane Doe".into()))
+        );
+        assert_eq!(label_line("By contrast, one in ten said so."), None);
     }
 }

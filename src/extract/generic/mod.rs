@@ -109,7 +109,23 @@ pub fn extract(html: &Html, url: &Url, zone: FixedOffset) -> Extraction {
         }
         kept.push(Some(line));
     }
-    let (mut body, mut body_len, mut longest_run) = main_text(kept);
+    let (mut body, mut body_len, mut longest_run, mut runs) = main_text(kept);
+    // Trailing section labels of Latin-script pages ("Related", "Share Tools", "On the
+    // Net:"): a body ends with a sentence. CJK pages end with credits ("记者某某摄") that are
+    // part of the article, so only Latin lines are trimmed.
+    while let Some(last) = body.last() {
+        let latin = last.chars().filter(char::is_ascii_alphabetic).count() * 2 > last.len();
+        let sentence = last
+            .trim_end()
+            .ends_with(['.', '!', '?', '"', '\'', '”', '’', ')']);
+        if latin && !sentence && last.len() < 50 {
+            let (len, _) = dom::measure(last);
+            body_len = body_len.saturating_sub(len);
+            body.pop();
+        } else {
+            break;
+        }
+    }
 
     // Structured data sometimes carries the whole body while the markup hides it behind
     // scripts; prefer it when the markup yielded much less.
@@ -124,6 +140,7 @@ pub fn extract(html: &Html, url: &Url, zone: FixedOffset) -> Extraction {
                 .collect();
             body_len = ld_len;
             longest_run = ld_len;
+            runs = vec![ld_len];
         }
     }
 
@@ -139,6 +156,7 @@ pub fn extract(html: &Html, url: &Url, zone: FixedOffset) -> Extraction {
         body_len,
         link_lines,
         longest_run,
+        runs,
         page_text,
         page_link,
     };
@@ -182,8 +200,9 @@ fn is_dateline(line: &dom::Line, zone: FixedOffset) -> bool {
 
 /// Runs of text lines separated by link lines; the body is the longest run plus its
 /// neighbours, but a tail of short runs each introduced by a headline link (a "latest news"
-/// list of teasers) is cut. Returns the lines, their weighted length and the longest run.
-fn main_text(lines: Vec<Option<dom::Line>>) -> (Vec<String>, u32, u32) {
+/// list of teasers) is cut. Returns the lines, their weighted length, the longest run and
+/// the length of every run.
+fn main_text(lines: Vec<Option<dom::Line>>) -> (Vec<String>, u32, u32, Vec<u32>) {
     // (lines, weighted length, link lines before the run)
     let mut runs: Vec<(Vec<String>, u32, u32)> = Vec::new();
     let mut gap = 0u32;
@@ -208,8 +227,9 @@ fn main_text(lines: Vec<Option<dom::Line>>) -> (Vec<String>, u32, u32) {
         .map(|(i, r)| (i, r.1))
         .max_by_key(|(i, len)| (*len, std::cmp::Reverse(*i)))
     else {
-        return (Vec::new(), 0, 0);
+        return (Vec::new(), 0, 0, Vec::new());
     };
+    let lengths: Vec<u32> = runs.iter().map(|r| r.1).collect();
     // After the main run: stop at the first run that is small and opens a list of at least
     // three link-introduced runs.
     let mut end = runs.len();
@@ -226,7 +246,7 @@ fn main_text(lines: Vec<Option<dom::Line>>) -> (Vec<String>, u32, u32) {
         len += r.1;
         body.extend(r.0);
     }
-    (body, len, longest)
+    (body, len, longest, lengths)
 }
 
 /// The first date in `context` that is not in the future of the page's other dates; plain

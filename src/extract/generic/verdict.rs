@@ -90,6 +90,8 @@ pub(super) struct Evidence<'a> {
     pub link_lines: u32,
     /// Weighted length of the longest run of body lines not interrupted by a link line.
     pub longest_run: u32,
+    /// Weighted length of every run of prose between link lines, in order.
+    pub runs: Vec<u32>,
     /// Weighted text length of the whole page.
     pub page_text: u32,
     /// Weighted link text length of the whole page.
@@ -99,6 +101,9 @@ pub(super) struct Evidence<'a> {
 /// Below this weighted length (about 40 Chinese characters or 80 Latin letters) a body is
 /// not an article.
 const MIN_BODY: u32 = 80;
+
+/// The longest run of prose (weighted) a listing's blurb has; an article has longer runs.
+const MAX_BLURB: u32 = 800;
 
 /// Titles that only error pages have.
 fn not_found_re() -> &'static Regex {
@@ -239,8 +244,17 @@ pub(super) fn judge(url: &Url, ev: &Evidence<'_>) -> Option<(NotArticleKind, Str
     } else {
         ev.longest_run as f32 / ev.body_len as f32
     };
-    // Headline links interleaved with blurbs: no single run of prose dominates.
-    if ev.link_lines >= 6 && run_share < 0.4 {
+    // Headline links interleaved with blurbs: many short runs of prose, none dominating and
+    // none longer than a blurb (an article with inline links still has long runs).
+    let mut sorted = ev.runs.clone();
+    sorted.sort_unstable();
+    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0);
+    if ev.link_lines >= 6
+        && ev.runs.len() >= 5
+        && run_share < 0.4
+        && ev.longest_run < MAX_BLURB
+        && median < MAX_BLURB / 3
+    {
         return Some((
             listing_kind(url),
             format!(
@@ -311,6 +325,7 @@ mod tests {
         let ev = Evidence {
             link_lines: 12,
             longest_run: 300,
+            runs: vec![200, 180, 300, 150, 220, 190, 210, 240, 160, 150],
             ..article()
         };
         assert_eq!(
