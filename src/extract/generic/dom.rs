@@ -214,25 +214,29 @@ fn boilerplate_level(el: &scraper::node::Element) -> u8 {
             if token.is_empty() {
                 continue;
             }
-            let lower = token.to_ascii_lowercase();
             // `has-comments`, `no-sidebar`: a property of the page, not a comment box.
             let qualified = matches!(prev, "has" | "with" | "no" | "enable" | "enabled");
             prev = token;
             if qualified {
                 continue;
             }
-            if COMMENTS.iter().any(|n| lower.starts_with(n)) {
+            if COMMENTS.iter().any(|n| starts_with_ci(token, n)) {
                 return 2;
             }
-            if POSITIVE.iter().any(|p| lower.starts_with(p)) {
+            if POSITIVE.iter().any(|p| starts_with_ci(token, p)) {
                 positive = true;
             }
-            if NEGATIVE.iter().any(|n| lower.starts_with(n)) {
+            if NEGATIVE.iter().any(|n| starts_with_ci(token, n)) {
                 negative = true;
             }
         }
     }
     u8::from(negative && !positive)
+}
+
+/// ASCII case-insensitive `starts_with`, without allocating (runs for every class token).
+fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 /// Whether inline style or attributes hide the element.
@@ -241,6 +245,10 @@ fn is_hidden(el: &scraper::node::Element) -> bool {
         return true;
     }
     el.attr("style").is_some_and(|s| {
+        // Cheap filter first: most styles hide nothing.
+        if !s.contains("none") && !s.contains("hidden") {
+            return false;
+        }
         let s = s.to_ascii_lowercase();
         s.contains("display:none")
             || s.contains("display: none")
@@ -275,8 +283,32 @@ fn is_cjk_punct(c: char) -> bool {
 pub(super) fn measure(s: &str) -> (u32, u32) {
     let mut len = 0u32;
     let mut punct = 0u32;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            // ASCII fast path: most bytes of most pages.
+            i += 1;
+            if b.is_ascii_whitespace() {
+                continue;
+            }
+            len += 1;
+            if matches!(b, b',' | b'.' | b'!' | b'?' | b';' | b':')
+                && bytes
+                    .get(i)
+                    .is_none_or(|n| n.is_ascii_whitespace() || *n == b'"')
+            {
+                punct += 1;
+            }
+            continue;
+        }
+        // A multi-byte character; `i` is on a char boundary because ASCII bytes never occur
+        // inside one.
+        let Some(c) = s[i..].chars().next() else {
+            break;
+        };
+        i += c.len_utf8();
         if c.is_whitespace() {
             continue;
         }
@@ -287,11 +319,6 @@ pub(super) fn measure(s: &str) -> (u32, u32) {
             len += 2;
         } else {
             len += 1;
-            if matches!(c, ',' | '.' | '!' | '?' | ';' | ':')
-                && chars.peek().is_none_or(|n| n.is_whitespace() || *n == '"')
-            {
-                punct += 1;
-            }
         }
     }
     (len, punct)

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, FixedOffset};
 use regex::Regex;
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html};
 use serde_json::Value;
 
 use crate::extract::{clean_label, date, text};
@@ -33,31 +33,6 @@ pub(super) struct Meta {
     pub declared_article: bool,
     /// Whether JSON-LD or `og:type` say it is something else (a collection, a profile…).
     pub declared_other: bool,
-}
-
-struct Selectors {
-    meta: Selector,
-    ld: Selector,
-    title: Selector,
-    h1: Selector,
-    time: Selector,
-    itemprop_date: Selector,
-}
-
-fn selectors() -> &'static Selectors {
-    static S: OnceLock<Selectors> = OnceLock::new();
-    S.get_or_init(|| {
-        // Literal selectors: valid CSS, checked by every test run.
-        let s = |css: &str| Selector::parse(css).expect("literal selector is valid");
-        Selectors {
-            meta: s("meta[content]"),
-            ld: s(r#"script[type="application/ld+json"]"#),
-            title: s("title"),
-            h1: s("h1"),
-            time: s("time"),
-            itemprop_date: s(r#"[itemprop="datePublished"]"#),
-        }
-    })
 }
 
 /// JSON-LD `@type`s that are articles.
@@ -91,90 +66,118 @@ fn is_other_type(t: &str) -> bool {
     )
 }
 
-/// Reads the declared metadata.
+/// Reads the declared metadata in one linear scan over the DOM's nodes (no selector
+/// matching: this runs on every page of a crawl).
 pub(super) fn read(html: &Html, zone: FixedOffset) -> Meta {
-    let s = selectors();
     let mut m = Meta::default();
-    for script in html.select(&s.ld) {
-        let raw: String = script.text().collect();
-        if let Ok(v) = serde_json::from_str::<Value>(raw.trim()) {
-            json_ld(&v, &mut m, zone, 0);
-        }
-    }
     let mut og_title = None;
     let mut meta_date = None;
     let mut meta_author = None;
     let mut meta_source = None;
-    for el in html.select(&s.meta) {
-        let v = el.value();
-        let Some(content) = v.attr("content").map(str::trim).filter(|c| !c.is_empty()) else {
+    let mut element_dates: Option<DateTime<FixedOffset>> = None;
+    for node in html.tree.nodes() {
+        let Some(el) = ElementRef::wrap(node) else {
             continue;
         };
-        let key = v
-            .attr("property")
-            .or(v.attr("name"))
-            .or(v.attr("itemprop"))
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        match key.as_str() {
-            "og:title" => set(&mut og_title, content),
-            "og:type" => {
-                if content.eq_ignore_ascii_case("article") {
-                    m.declared_article = true;
-                } else if matches!(content, "website" | "profile" | "object") {
-                    m.declared_other = true;
+        let v = el.value();
+        match v.name() {
+            "meta" => {
+                if let Some(content) = v.attr("content").map(str::trim).filter(|c| !c.is_empty()) {
+                    let key = v
+                        .attr("property")
+                        .or(v.attr("name"))
+                        .or(v.attr("itemprop"))
+                        .unwrap_or("");
+                    meta_tag(
+                        key,
+                        content,
+                        zone,
+                        &mut m,
+                        [&mut og_title, &mut meta_author, &mut meta_source],
+                        &mut meta_date,
+                    );
                 }
             }
-            "article:published_time"
-            | "datepublished"
-            | "publishdate"
-            | "publish-date"
-            | "publish_date"
-            | "pubdate"
-            | "publishtime"
-            | "og:published_time"
-            | "og:release_date"
-            | "dc.date.issued"
-            | "dc.date"
-            | "dcterms.created"
-            | "date"
-            | "sailthru.date"
-            | "parsely-pub-date"
-            | "article.published"
-            | "originalpublicationdate" => {
-                if meta_date.is_none() {
-                    meta_date = date::parse_published(content, zone);
+            "script" if v.attr("type") == Some("application/ld+json") => {
+                let raw: String = el.text().collect();
+                if let Ok(val) = serde_json::from_str::<Value>(raw.trim()) {
+                    json_ld(&val, &mut m, zone, 0);
                 }
             }
-            "author" | "article:author" | "dc.creator" | "byl" | "sailthru.author"
-            | "parsely-author" => {
-                // `article:author` is often a profile URL, which names no one.
-                if !content.starts_with("http") {
-                    set(&mut meta_author, content);
-                }
+            "title" if m.doc_title.is_none() => {
+                m.doc_title = Some(text::flat(el)).filter(|t| !t.is_empty());
             }
-            "source" | "article:publisher" | "dc.publisher" | "publisher" => {
-                if !content.starts_with("http") {
-                    set(&mut meta_source, content);
-                }
+            "h1" if m.h1.is_none() => {
+                m.h1 = Some(text::flat(el)).filter(|t| !t.is_empty());
+            }
+            "time" if element_dates.is_none() => element_dates = element_date(el, zone),
+            _ if element_dates.is_none() && v.attr("itemprop") == Some("datePublished") => {
+                element_dates = element_date(el, zone);
             }
             _ => {}
         }
     }
     m.headline = m.headline.take().or(og_title);
-    m.published = m.published.or(meta_date).or_else(|| {
-        html.select(&s.itemprop_date)
-            .chain(html.select(&s.time))
-            .find_map(|el| element_date(el, zone))
-    });
+    m.published = m.published.or(meta_date).or(element_dates);
     m.author = m.author.take().or(meta_author).map(|a| clean_label(&a));
     m.source = m.source.take().or(meta_source).map(|a| clean_label(&a));
-    m.doc_title = html
-        .select(&s.title)
-        .map(text::flat)
-        .find(|t| !t.is_empty());
-    m.h1 = html.select(&s.h1).map(text::flat).find(|t| !t.is_empty());
     m
+}
+
+/// One `<meta>` tag: `[og_title, author, source]` are filled when still empty.
+fn meta_tag(
+    key: &str,
+    content: &str,
+    zone: FixedOffset,
+    m: &mut Meta,
+    [og_title, meta_author, meta_source]: [&mut Option<String>; 3],
+    meta_date: &mut Option<DateTime<FixedOffset>>,
+) {
+    let key = key.to_ascii_lowercase();
+    match key.as_str() {
+        "og:title" => set(og_title, content),
+        "og:type" => {
+            if content.eq_ignore_ascii_case("article") {
+                m.declared_article = true;
+            } else if matches!(content, "website" | "profile" | "object") {
+                m.declared_other = true;
+            }
+        }
+        "article:published_time"
+        | "datepublished"
+        | "publishdate"
+        | "publish-date"
+        | "publish_date"
+        | "pubdate"
+        | "publishtime"
+        | "og:published_time"
+        | "og:release_date"
+        | "dc.date.issued"
+        | "dc.date"
+        | "dcterms.created"
+        | "date"
+        | "sailthru.date"
+        | "parsely-pub-date"
+        | "article.published"
+        | "originalpublicationdate" => {
+            if meta_date.is_none() {
+                *meta_date = date::parse_published(content, zone);
+            }
+        }
+        "author" | "article:author" | "dc.creator" | "byl" | "sailthru.author"
+        | "parsely-author" => {
+            // `article:author` is often a profile URL, which names no one.
+            if !content.starts_with("http") {
+                set(meta_author, content);
+            }
+        }
+        "source" | "article:publisher" | "dc.publisher" | "publisher" => {
+            if !content.starts_with("http") {
+                set(meta_source, content);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn set(slot: &mut Option<String>, v: &str) {
