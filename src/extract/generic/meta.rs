@@ -278,7 +278,7 @@ fn source_re() -> &'static Regex {
     RE.get_or_init(|| {
         // Built from a literal; a failure here is a bug caught by every test run.
         Regex::new(
-            r"(?:文章来源|新闻来源|信息来源|稿件来源|稿源|来源|出处|Source)\s*[:：]\s*([^\s　|｜/<>()（）\[\]【】]{2,24})",
+            r"(?:文章来源|新闻来源|信息来源|稿件来源|稿源|来源|出处)\s*[:：]\s*([^\s　|｜/<>()（）\[\]【】]{2,24})|(?i:source)[ \t]*:[ \t]*([A-Z][\w&.'’-]*(?:[ \t]+[A-Z][\w&.'’-]*){0,5})",
         )
         .expect("static source regex compiles")
     })
@@ -289,7 +289,7 @@ fn author_re() -> &'static Regex {
     RE.get_or_init(|| {
         // Built from a literal; a failure here is a bug caught by every test run.
         Regex::new(
-            r"(?:作者|撰稿|撰文|记者)\s*[:：]\s*([^\s　|｜/<>()（）\[\]【】,，]{2,16})|^\s*(?:By|BY|by)\s+([A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|and|de|van|von))*)",
+            r"(?:作者|撰稿|撰文|记者)\s*[:：]\s*([^\s　|｜/<>()（）\[\]【】,，]{2,16})|(?m:^)[ \t]*(?:By|BY|by)[ \t]+([A-Z][\w.'’-]*(?:[ \t]+(?:[A-Z][\w.'’-]*|and|de|van|von))*)",
         )
         .expect("static author regex compiles")
     })
@@ -307,7 +307,10 @@ fn editor_re() -> &'static Regex {
 /// Finds the source named anywhere in `text`.
 pub(super) fn find_source(text: &str) -> Option<String> {
     let c = source_re().captures(text)?;
-    let s = clean_label(c.get(1)?.as_str());
+    let raw = c.get(1).or(c.get(2))?.as_str();
+    // "Source: Demo Wire By Jane Doe" on one line: the byline is not part of the source.
+    let raw = raw.split(" By ").next().unwrap_or(raw);
+    let s = clean_label(raw);
     (!s.is_empty()).then_some(s)
 }
 
@@ -348,7 +351,10 @@ pub(super) fn label_line(line: &str) -> Option<Label> {
         .or_else(|| t.strip_prefix("BY "));
     if let Some(rest) = rest {
         let rest = rest.trim_start();
-        if rest.starts_with(|c: char| c.is_uppercase()) && rest.split_whitespace().count() <= 10 {
+        if rest.starts_with(|c: char| {
+            c.is_uppercase() || c.is_alphabetic() && !c.is_lowercase() && !c.is_ascii()
+        }) && rest.split_whitespace().count() <= 10
+        {
             let name: String = rest
                 .split([',', '|', '/'])
                 .next()

@@ -176,10 +176,15 @@ pub fn extract(html: &Html, url: &Url, zone: FixedOffset) -> Extraction {
     let author = author
         .or_else(|| meta::find_author(&context))
         .or_else(|| meta.author.clone());
+    // The headline often sits in the chosen container; it is the post's title, not body.
+    let title = title(&meta);
+    if body.first().is_some_and(|first| *first == title) {
+        body.remove(0);
+    }
     let language = text::guess_language(&body);
     Extraction::Post(Post {
         url: url.to_string(),
-        title: title(&meta),
+        title,
         published,
         source,
         author,
@@ -192,8 +197,14 @@ pub fn extract(html: &Html, url: &Url, zone: FixedOffset) -> Extraction {
 /// A short line that only dates the article ("Last updated at 10:01 AM on 12th January
 /// 2012", "2012-01-17 18:10 来源：…"): metadata, not body.
 fn is_dateline(line: &dom::Line, zone: FixedOffset) -> bool {
-    line.len <= 90
-        && line.punct <= 2
+    // Label colons are fine; sentence punctuation means prose that mentions a date.
+    let sentences = line
+        .text
+        .chars()
+        .filter(|c| matches!(c, '。' | '，' | '！' | '？' | '；'))
+        .count();
+    line.len <= 120
+        && sentences == 0
         && line.text.bytes().filter(u8::is_ascii_digit).count() >= 4
         && date::parse_published(&line.text, zone).is_some()
 }
@@ -306,8 +317,11 @@ fn context(body: ElementRef<'_>) -> String {
         }
         node = n.parent().and_then(ElementRef::wrap);
     }
-    let head: String = body.text().take(20).collect::<String>();
-    out.push_str(&head);
+    // Text nodes joined by line breaks, so a label never runs into the next line's text.
+    for t in body.text().take(20) {
+        out.push_str(t.trim());
+        out.push('\n');
+    }
     out
 }
 

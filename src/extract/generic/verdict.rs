@@ -220,7 +220,7 @@ pub(super) fn judge(url: &Url, ev: &Evidence<'_>) -> Option<(NotArticleKind, Str
     };
     if ev.body_len < MIN_BODY {
         // A page of links with no prose is a hub; a nearly empty page is just empty.
-        if link_share > 0.5 && ev.page_link > 400 {
+        if link_share > 0.5 && ev.page_link > 150 {
             return Some((
                 listing_kind(url),
                 format!(
