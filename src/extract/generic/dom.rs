@@ -83,8 +83,6 @@ pub(super) struct Line {
     pub len: u32,
     /// Weighted length inside links.
     pub link: u32,
-    /// Sentence punctuation.
-    pub punct: u32,
 }
 
 /// Elements whose text is never content.
@@ -520,10 +518,9 @@ impl<'a> Page<'a> {
                 Some(h) if e.drop_level == 0 => {
                     let d = if e.start >= h.end {
                         e.start - h.end
-                    } else if e.end <= h.start {
-                        h.start - e.end
                     } else {
-                        0
+                        // Before the headline, or containing it (then 0).
+                        h.start.saturating_sub(e.end)
                     };
                     e.score * NEAR / (NEAR + d as f32)
                 }
@@ -616,12 +613,11 @@ impl LineBuf {
     fn flush(&mut self, out: &mut Vec<Line>) {
         let text = self.text.trim();
         if !text.is_empty() {
-            let (len, punct) = measure(text);
+            let (len, _) = measure(text);
             out.push(Line {
                 text: text.to_string(),
                 len,
                 link: self.link.min(len),
-                punct,
             });
         }
         self.text.clear();

@@ -31,8 +31,9 @@ pub(super) struct Meta {
     pub ld_body: Option<String>,
     /// Whether JSON-LD or `og:type` say this page is an article.
     pub declared_article: bool,
-    /// Whether JSON-LD or `og:type` say it is something else (a collection, a profile…).
-    pub declared_other: bool,
+    /// The JSON-LD type when it says the page is something else (`CollectionPage`,
+    /// `AboutPage`…).
+    pub declared_other: Option<String>,
 }
 
 /// JSON-LD `@type`s that are articles.
@@ -136,13 +137,8 @@ fn meta_tag(
     let key = key.to_ascii_lowercase();
     match key.as_str() {
         "og:title" => set(og_title, content),
-        "og:type" => {
-            if content.eq_ignore_ascii_case("article") {
-                m.declared_article = true;
-            } else if matches!(content, "website" | "profile" | "object") {
-                m.declared_other = true;
-            }
-        }
+        // Only "article" is trusted: many article pages say "website".
+        "og:type" if content.eq_ignore_ascii_case("article") => m.declared_article = true,
         "article:published_time"
         | "datepublished"
         | "publishdate"
@@ -159,22 +155,22 @@ fn meta_tag(
         | "sailthru.date"
         | "parsely-pub-date"
         | "article.published"
-        | "originalpublicationdate" => {
-            if meta_date.is_none() {
-                *meta_date = date::parse_published(content, zone);
-            }
+        | "originalpublicationdate"
+            if meta_date.is_none() =>
+        {
+            *meta_date = date::parse_published(content, zone);
         }
+        // `article:author` is often a profile URL, which names no one.
         "author" | "article:author" | "dc.creator" | "byl" | "sailthru.author"
-        | "parsely-author" => {
-            // `article:author` is often a profile URL, which names no one.
-            if !content.starts_with("http") {
-                set(meta_author, content);
-            }
+        | "parsely-author"
+            if !content.starts_with("http") =>
+        {
+            set(meta_author, content);
         }
-        "source" | "article:publisher" | "dc.publisher" | "publisher" => {
-            if !content.starts_with("http") {
-                set(meta_source, content);
-            }
+        "source" | "article:publisher" | "dc.publisher" | "publisher"
+            if !content.starts_with("http") =>
+        {
+            set(meta_source, content);
         }
         _ => {}
     }
@@ -215,8 +211,8 @@ fn json_ld(v: &Value, m: &mut Meta, zone: FixedOffset, depth: usize) {
                 Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
                 _ => vec![],
             };
-            if types.iter().any(|t| is_other_type(t)) {
-                m.declared_other = true;
+            if let Some(t) = types.iter().find(|t| is_other_type(t)) {
+                set(&mut m.declared_other, t);
             }
             if !types.iter().any(|t| is_article_type(t))
                 || m.declared_article && m.headline.is_some()

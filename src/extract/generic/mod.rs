@@ -152,7 +152,7 @@ pub fn extract(html: &Html, url: &Url, zone: FixedOffset) -> Extraction {
     let evidence = verdict::Evidence {
         titles,
         declared_article: meta.declared_article,
-        declared_other: meta.declared_other,
+        declared_other: meta.declared_other.as_deref(),
         body_len,
         link_lines,
         longest_run,

@@ -82,8 +82,8 @@ pub(super) struct Evidence<'a> {
     pub titles: Vec<&'a str>,
     /// JSON-LD or `og:type` declare an article.
     pub declared_article: bool,
-    /// JSON-LD or `og:type` declare something else.
-    pub declared_other: bool,
+    /// The JSON-LD type, when it declares something else (`CollectionPage`, `AboutPage`…).
+    pub declared_other: Option<&'a str>,
     /// Weighted length of the kept body text.
     pub body_len: u32,
     /// Link-dominated lines inside the chosen container (dropped from the body).
@@ -199,6 +199,14 @@ pub(super) fn judge(url: &Url, ev: &Evidence<'_>) -> Option<(NotArticleKind, Str
         if let Some(t) = ev.titles.iter().find(|t| weak_not_found_re().is_match(t)) {
             return Some((NotArticleKind::Soft404, format!("title says {t:?}")));
         }
+    }
+    if let (Some(t), false) = (ev.declared_other, ev.declared_article) {
+        let kind = match t {
+            "AboutPage" => NotArticleKind::About,
+            "ContactPage" => NotArticleKind::Contact,
+            _ => listing_kind(url),
+        };
+        return Some((kind, format!("structured data declares a {t}")));
     }
     if !ev.declared_article {
         if let Some(t) = ev.titles.iter().find_map(|t| about_title_re().captures(t)) {
