@@ -270,19 +270,27 @@ mod tests {
     }
 
     #[test]
-    fn generic_fallback_takes_the_paragraph_block() {
+    fn sites_without_a_rule_fall_back_to_the_generic_extractor() {
         let ex = Extractor {
             rules: vec![None],
             zone: cst(),
         };
         let url = Url::parse("http://news.test/a").unwrap();
         let html = Html::parse_document(
-            "<title>Hello</title><div><p>nav</p></div><div><p>A long first paragraph.</p><p>Second one here.</p></div>",
+            "<title>Hello</title><div><p><a href=/>nav</a></p></div><div>\
+             <p>A long first paragraph, which says what happened and where.</p>\
+             <p>Second one here, with the reaction of the people involved.</p></div>",
         );
         let Extraction::Post(p) = ex.extract(&html, &url, Some(0)) else {
             panic!("expected a post")
         };
-        assert_eq!(p.body, vec!["A long first paragraph.", "Second one here."]);
+        assert_eq!(
+            p.body,
+            vec![
+                "A long first paragraph, which says what happened and where.",
+                "Second one here, with the reaction of the people involved."
+            ]
+        );
         assert_eq!(p.extractor, "generic");
         assert_eq!(p.title, "Hello");
     }
