@@ -282,7 +282,8 @@ fn title(meta: &meta::Meta) -> String {
         return h.clone();
     }
     if let Some(t) = &meta.doc_title {
-        for sep in [" - ", " | ", "_", " – ", " — ", "｜", "--", "-"] {
+        // Spaced separators only: a bare hyphen is part of words ("COVID-19").
+        for sep in [" - ", " | ", "_", " – ", " — ", "｜", "--"] {
             if let Some((head, _)) = t.split_once(sep) {
                 if head.trim().chars().count() >= 4 {
                     return head.trim().to_string();

@@ -347,6 +347,34 @@ mod tests {
     }
 
     #[test]
+    fn structured_data_can_declare_a_collection() {
+        let ev = Evidence {
+            declared_other: Some("CollectionPage"),
+            ..article()
+        };
+        assert_eq!(
+            judge(&url("http://n.test/category/world"), &ev).unwrap().0,
+            NotArticleKind::Category
+        );
+        let ev = Evidence {
+            declared_other: Some("CollectionPage"),
+            declared_article: true,
+            ..article()
+        };
+        assert_eq!(judge(&url("http://n.test/a"), &ev), None);
+    }
+
+    #[test]
+    fn a_short_article_mentioning_not_found_is_kept() {
+        let ev = Evidence {
+            titles: vec!["Missing hikers not found after two-day search"],
+            body_len: 900,
+            ..article()
+        };
+        assert_eq!(judge(&url("http://n.test/a"), &ev), None);
+    }
+
+    #[test]
     fn reasons_round_trip_to_kinds() {
         assert_eq!(
             NotArticleKind::of_reason("soft_404: title says x"),
