@@ -1115,8 +1115,16 @@ fn analyse(settings: &Settings, entry: &Entry, fetched: fetch::Fetched, run: Run
     let post = match settings.extractor.extract(&html, &final_url, site) {
         Extraction::Post(p) => p,
         Extraction::NotArticle(reason) => {
-            state.outcome = Outcome::Skipped {
-                reason: format!("not_article: {reason}"),
+            // A listing, tag or category page at an article-like URL is a hub: its links are
+            // worth following. Soft 404s, about pages and the like are skipped.
+            let hub =
+                extract::generic::NotArticleKind::of_reason(&reason).is_some_and(|k| k.is_hub());
+            state.outcome = if hub {
+                Outcome::Hub
+            } else {
+                Outcome::Skipped {
+                    reason: format!("not_article: {reason}"),
+                }
             };
             return PageResult::Done {
                 state: Box::new(state),

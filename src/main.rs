@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         Command::Export(a) => cli::export::run(&cli.store, config, cli.quiet > 0, a),
         Command::Dupes(a) => cli::dupes::run(&cli.store, config, a),
         Command::History(a) => cli::history::run(&cli.store, config, a),
+        Command::Extract(a) => cli::extract::run(config, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ pub mod crawl;
 pub mod demo;
 pub mod dupes;
 pub mod export;
+pub mod extract;
 pub mod get;
 pub mod history;
 pub mod list;
@@ -83,6 +84,8 @@ pub enum Command {
     Dupes(dupes::DupesArgs),
     /// Show every version of the text a URL served, with time and size.
     History(history::HistoryArgs),
+    /// Extract the post from one saved page, offline (body text or the whole post as JSON).
+    Extract(extract::ExtractArgs),
 }
 
 /// Output format for commands that print data.

@@ -1,12 +1,14 @@
 //! Stage 3, extract: a parsed page becomes a [`Post`] (or "not an article") plus the links it
 //! offers the frontier.
 //!
-//! Site rules (CSS selectors from config) go first where a site has them; otherwise a simple
-//! generic extractor takes the densest block of paragraphs. The page is parsed once, by the
+//! Site rules (CSS selectors from config) go first where a site has them; otherwise the
+//! generic extractor (`generic/`) scores the page's containers and reads its metadata, and
+//! says when a page is not an article at all. `Post::extractor` records which one ran. The page is parsed once, by the
 //! caller, and both extraction and link discovery read the same DOM. Never does I/O.
 
 pub mod date;
 pub mod feed;
+pub mod generic;
 pub mod text;
 
 use std::collections::HashSet;
@@ -63,7 +65,8 @@ impl Extractor {
             .and_then(Option::as_ref);
         let post = match rule {
             Some(rule) => self.by_rule(html, url, rule),
-            None => self.generic(html, url),
+            // The generic extractor decides for itself what is not an article, and why.
+            None => return generic::extract(html, url, self.zone),
         };
         match post {
             Some(p) if !p.body.is_empty() => Extraction::Post(p),
@@ -109,44 +112,6 @@ impl Extractor {
         Some(finish(
             url, title, published, source, author, body, &rule.name,
         ))
-    }
-
-    /// A deliberately simple fallback: the element whose direct `<p>` children hold the most
-    /// text is the body. The full generic extractor replaces this.
-    fn generic(&self, html: &Html, url: &Url) -> Option<Post> {
-        let p_sel = sel("p");
-        let mut best: Option<(usize, ElementRef<'_>)> = None;
-        let mut seen: HashSet<NodeId> = HashSet::new();
-        for p in html.select(&p_sel) {
-            let Some(parent) = p.parent().and_then(ElementRef::wrap) else {
-                continue;
-            };
-            if !seen.insert(parent.id()) {
-                continue;
-            }
-            let score: usize = parent
-                .children()
-                .filter_map(ElementRef::wrap)
-                .filter(|c| c.value().name() == "p")
-                .map(|c| text::flat(c).chars().count())
-                .sum();
-            if best.is_none_or(|(s, _)| score > s) {
-                best = Some((score, parent));
-            }
-        }
-        let (_, body_el) = best?;
-        let body: Vec<String> = body_el
-            .children()
-            .filter_map(ElementRef::wrap)
-            .filter(|c| c.value().name() == "p")
-            .map(text::flat)
-            .filter(|t| !t.is_empty())
-            .collect();
-        let title = meta_title(html)
-            .or_else(|| first_text(html, &sel("h1")))
-            .unwrap_or_default();
-        let published = meta_published(html, self.zone);
-        Some(finish(url, title, published, None, None, body, "generic"))
     }
 }
 
@@ -306,19 +271,27 @@ mod tests {
     }
 
     #[test]
-    fn generic_fallback_takes_the_paragraph_block() {
+    fn sites_without_a_rule_fall_back_to_the_generic_extractor() {
         let ex = Extractor {
             rules: vec![None],
             zone: cst(),
         };
         let url = Url::parse("http://news.test/a").unwrap();
         let html = Html::parse_document(
-            "<title>Hello</title><div><p>nav</p></div><div><p>A long first paragraph.</p><p>Second one here.</p></div>",
+            "<title>Hello</title><div><p><a href=/>nav</a></p></div><div>\
+             <p>A long first paragraph, which says what happened and where.</p>\
+             <p>Second one here, with the reaction of the people involved.</p></div>",
         );
         let Extraction::Post(p) = ex.extract(&html, &url, Some(0)) else {
             panic!("expected a post")
         };
-        assert_eq!(p.body, vec!["A long first paragraph.", "Second one here."]);
+        assert_eq!(
+            p.body,
+            vec![
+                "A long first paragraph, which says what happened and where.",
+                "Second one here, with the reaction of the people involved."
+            ]
+        );
         assert_eq!(p.extractor, "generic");
         assert_eq!(p.title, "Hello");
     }
