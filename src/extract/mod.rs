@@ -5,6 +5,7 @@
 //! generic extractor takes the densest block of paragraphs. The page is parsed once, by the
 //! caller, and both extraction and link discovery read the same DOM. Never does I/O.
 
+pub mod api;
 pub mod date;
 pub mod feed;
 pub mod text;

@@ -265,6 +265,7 @@ mod tests {
             },
             attempt: 0,
             modified: None,
+            carried: None,
         }
     }
 
