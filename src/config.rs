@@ -949,8 +949,15 @@ mod tests {
     fn the_example_config_is_valid() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/example.toml");
         let s = Settings::load(Some(&path), &Overrides::default()).unwrap();
-        assert_eq!(s.seeds.len(), 2);
+        assert_eq!(s.seeds.len(), 3);
         assert_eq!(s.limits.per_host_concurrency, 2);
+        let detail =
+            Url::parse("https://newsapi.eastmoney.com/api/GetNewsText.do?id=NW202201210001")
+                .unwrap();
+        assert_eq!(
+            s.apis.rule_for(0, &detail).map(|r| r.name.as_str()),
+            Some("eastmoney-api:detail")
+        );
         assert!(
             s.extractor.rules[1].is_none(),
             "the mirror uses the generic extractor"
