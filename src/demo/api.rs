@@ -12,6 +12,7 @@
 //! `fault=wrong_type` on `GetNewsText.do` (`"text": 42`). Query parameters may come in any
 //! order; the crawler sorts them. Pure, like the rest of `render`.
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::article::BEIJING;
@@ -48,8 +49,13 @@ impl Network {
     }
 }
 
-/// The API response at `path_and_query` on the origin; `None` when it is not an API route.
-pub(super) fn respond(network: &Network, path_and_query: &str) -> Option<Response> {
+/// The API response at `path_and_query` on the origin, with the modification time of a detail
+/// record (for `Last-Modified`, `ETag` and 304s, like an article page); `None` when it is not
+/// an API route. Lists carry no validators: a crawler reads them in full every run.
+pub(super) fn respond(
+    network: &Network,
+    path_and_query: &str,
+) -> Option<(Response, Option<DateTime<Utc>>)> {
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
@@ -72,7 +78,7 @@ pub(super) fn respond(network: &Network, path_and_query: &str) -> Option<Respons
                     // Bytes, not a str slice: the cut may fall inside a character.
                     let mut bytes = list.to_string().into_bytes();
                     bytes.truncate(bytes.len() / 2);
-                    return Some(json_response(bytes));
+                    return Some((json_response(bytes), None));
                 }
                 Some("missing") => {
                     if let Some(item) = list["record"].get_mut(1).and_then(Value::as_object_mut) {
@@ -81,16 +87,20 @@ pub(super) fn respond(network: &Network, path_and_query: &str) -> Option<Respons
                 }
                 Some(_) => return None,
             }
-            Some(json_response(list.to_string().into_bytes()))
+            Some((json_response(list.to_string().into_bytes()), None))
         }
         TEXT_PATH => {
             let i = network.origin_index(param("id")?)?;
-            let body = match fault {
-                None => json!({ "text": html_body(&network.articles()[i].paragraphs) }),
-                Some("wrong_type") => json!({ "text": 42 }),
+            let a = &network.articles()[i];
+            let (body, modified) = match fault {
+                None => (
+                    json!({ "text": html_body(&a.paragraphs) }),
+                    Some(a.published.with_timezone(&Utc)),
+                ),
+                Some("wrong_type") => (json!({ "text": 42 }), None),
                 Some(_) => return None,
             };
-            Some(json_response(body.to_string().into_bytes()))
+            Some((json_response(body.to_string().into_bytes()), modified))
         }
         V2_PATH if fault.is_none() => {
             let i = network.origin_index(param("code")?)?;
@@ -104,7 +114,8 @@ pub(super) fn respond(network: &Network, path_and_query: &str) -> Option<Respons
                     "content": a.paragraphs.join("\n\n"),
                 }
             });
-            Some(json_response(body.to_string().into_bytes()))
+            let modified = a.published.with_timezone(&Utc);
+            Some((json_response(body.to_string().into_bytes()), Some(modified)))
         }
         _ => None,
     }

@@ -464,9 +464,8 @@ impl Network {
             return (Response::not_found(), None);
         }
         if mirror == Mirror::Origin {
-            if let Some(response) = super::api::respond(self, path) {
-                // JSON lists are re-read in full every run, so they carry no validators.
-                return (response, None);
+            if let Some(answer) = super::api::respond(self, path) {
+                return answer;
             }
         }
         if let Some(response) = super::feeds::respond(self, mirror, path) {
