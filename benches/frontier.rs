@@ -45,6 +45,7 @@ fn main() {
                 placement,
                 attempt: 0,
                 modified: None,
+                carried: None,
             })
             .expect("push");
     }

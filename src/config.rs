@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chrono::FixedOffset;
 use regex::Regex;
 use scraper::Selector;
 use serde::Deserialize;
@@ -15,6 +16,9 @@ use thiserror::Error;
 use url::Url;
 
 use crate::dedup::{CanonicalPolicy, Criterion, NearPolicy};
+use crate::extract::api::{
+    self, ApiKind, ApiRule, ApiRules, BodyFormat, Field, FieldMap, Paging, Template, TimeFormat,
+};
 use crate::extract::{date::parse_offset, Extractor, SiteRule};
 use crate::fetch::retry::RetryPolicy;
 use crate::fetch::robots::product_token;
@@ -196,6 +200,58 @@ struct RawSite {
     ignore_robots: bool,
     #[serde(default)]
     recrawl_after: Option<String>,
+    #[serde(default)]
+    api: Vec<RawApi>,
+}
+
+/// `[[site.api]]`: a JSON endpoint of the site.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    name: String,
+    kind: RawApiKind,
+    url: String,
+    #[serde(default)]
+    items: String,
+    #[serde(default)]
+    fields: RawApiFields,
+    #[serde(default)]
+    follow: Vec<String>,
+    #[serde(default)]
+    paginate: Option<RawPaginate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RawApiKind {
+    JsonList,
+    JsonDetail,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawApiFields {
+    id: Option<String>,
+    title: Option<String>,
+    published: Option<String>,
+    published_format: Option<String>,
+    timezone: Option<String>,
+    source: Option<String>,
+    body: Option<String>,
+    body_format: Option<String>,
+    url: Option<String>,
+    optional: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPaginate {
+    param: String,
+    max_pages: u32,
+    #[serde(default)]
+    first: Option<u64>,
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -280,6 +336,8 @@ pub struct Settings {
     pub scope: Scope,
     /// Extraction rules.
     pub extractor: Extractor,
+    /// JSON endpoints (`[[site.api]]`), per site.
+    pub apis: ApiRules,
     /// Normalisation and fingerprinting.
     pub fingerprinter: Fingerprinter,
     /// Canonical-copy policy.
@@ -402,7 +460,18 @@ impl Validator<'_> {
             resolve.push(parse_resolve(r).map_err(|m| self.cli_err("--resolve", m))?);
         }
 
-        let (sites, rules) = self.sites(&raw.site)?;
+        let (mut sites, rules) = self.sites(&raw.site)?;
+        let apis = self.apis(&raw.site, zone)?;
+        for (site, rules) in sites.iter_mut().zip(&apis.sites) {
+            // An endpoint's URLs are in scope as what they are: lists are hubs (re-fetched every
+            // run), details are articles.
+            for r in rules {
+                match r.kind {
+                    ApiKind::List => site.listing.push(r.url.clone()),
+                    ApiKind::Detail => site.article.push(r.url.clone()),
+                }
+            }
+        }
         let scope = Scope { urls, sites };
 
         let seeds = if o.seeds.is_empty() {
@@ -483,6 +552,7 @@ impl Validator<'_> {
                 agent: robots_agent,
             },
             extractor: Extractor { rules, zone },
+            apis,
             fingerprinter: Fingerprinter {
                 normaliser,
                 min_body_chars: n.min_body_chars,
@@ -657,6 +727,200 @@ impl Validator<'_> {
     }
 }
 
+impl Validator<'_> {
+    /// Every site's `[[site.api]]` tables → rules; `zone` is `crawl.default_timezone`.
+    fn apis(&self, raw: &[RawSite], zone: FixedOffset) -> Result<ApiRules, ConfigError> {
+        let mut names: Vec<&str> = Vec::new();
+        let mut sites = Vec::new();
+        for (i, s) in raw.iter().enumerate() {
+            let mut rules = Vec::new();
+            for (j, a) in s.api.iter().enumerate() {
+                let key = |k: &str| format!("site[{i}].api[{j}].{k}");
+                if a.name.trim().is_empty() {
+                    return Err(self.err(key("name"), "must not be empty; it is recorded as the extractor, e.g. \"origin-api:detail\""));
+                }
+                if names.contains(&a.name.as_str()) || raw.iter().any(|s| s.name == a.name) {
+                    return Err(self.err(
+                        key("name"),
+                        format!(
+                            "`{}` is already a site or API rule name; names must be unique",
+                            a.name
+                        ),
+                    ));
+                }
+                names.push(&a.name);
+                rules.push(self.api(a, zone, &key)?);
+            }
+            sites.push(rules);
+        }
+        Ok(ApiRules { sites })
+    }
+
+    fn api(
+        &self,
+        a: &RawApi,
+        default_zone: FixedOffset,
+        key: &dyn Fn(&str) -> String,
+    ) -> Result<ApiRule, ConfigError> {
+        let kind = match a.kind {
+            RawApiKind::JsonList => ApiKind::List,
+            RawApiKind::JsonDetail => ApiKind::Detail,
+        };
+        let url = Regex::new(&a.url).map_err(|e| {
+            self.err(
+                key("url"),
+                format!("invalid regular expression (matched against path?query): {e}"),
+            )
+        })?;
+        let pointer = |v: &str, k: &str| {
+            if api::is_pointer(v) {
+                Ok(v.to_string())
+            } else {
+                Err(self.err(
+                    key(k),
+                    format!("`{v}` is not a JSON pointer; expected \"\" (the whole document) or one starting with `/`, e.g. \"/{v}\""),
+                ))
+            }
+        };
+        let items = pointer(&a.items, "items")?;
+        let f = &a.fields;
+        let field = |v: &Option<String>, k: &str| {
+            v.as_deref()
+                .map(|p| pointer(p, &format!("fields.{k}")))
+                .transpose()
+        };
+        let fields = FieldMap {
+            id: field(&f.id, "id")?,
+            title: field(&f.title, "title")?,
+            published: field(&f.published, "published")?,
+            source: field(&f.source, "source")?,
+            body: field(&f.body, "body")?,
+            url: field(&f.url, "url")?,
+        };
+        if fields.get(Field::Published).is_none() && f.published_format.is_some() {
+            return Err(self.err(
+                key("fields.published_format"),
+                "is set but `fields.published` is not; map the time's pointer too",
+            ));
+        }
+        let published_format = match &f.published_format {
+            None => TimeFormat::Auto,
+            Some(v) => {
+                TimeFormat::parse(v).map_err(|m| self.err(key("fields.published_format"), m))?
+            }
+        };
+        let zone = match &f.timezone {
+            None => default_zone,
+            Some(z) => parse_offset(z).ok_or_else(|| {
+                self.err(key("fields.timezone"), format!("`{z}` is not a UTC offset; expected e.g. \"+08:00\" (the default is crawl.default_timezone)"))
+            })?,
+        };
+        let mut optional = std::collections::HashSet::new();
+        for (k, name) in f.optional.iter().enumerate() {
+            let fk = || key(&format!("fields.optional[{k}]"));
+            let Some(field) = Field::from_name(name) else {
+                return Err(self.err(fk(), format!("`{name}` is not a field; expected one of id, title, published, source, body, url")));
+            };
+            if fields.get(field).is_none() {
+                return Err(self.err(
+                    fk(),
+                    format!("`{name}` is not mapped; map `fields.{name}` or remove it here"),
+                ));
+            }
+            optional.insert(field);
+        }
+        let body_format = match (kind, f.body.is_some(), f.body_format.as_deref()) {
+            (ApiKind::List, true, _) => {
+                return Err(self.err(key("fields.body"), "a json_list rule only finds links; map `body` in a json_detail rule"))
+            }
+            (ApiKind::List, false, Some(_)) => {
+                return Err(self.err(key("fields.body_format"), "a json_list rule has no body; remove it"))
+            }
+            (ApiKind::List, false, None) => BodyFormat::Html,
+            (ApiKind::Detail, false, _) => {
+                return Err(self.err(key("fields.body"), "is REQUIRED in a json_detail rule: the pointer to the body, e.g. \"/text\""))
+            }
+            (ApiKind::Detail, true, Some("html")) => BodyFormat::Html,
+            (ApiKind::Detail, true, Some("text")) => BodyFormat::Text,
+            (ApiKind::Detail, true, Some(other)) => {
+                return Err(self.err(key("fields.body_format"), format!("`{other}` is not a body format; expected \"html\" or \"text\"")))
+            }
+            (ApiKind::Detail, true, None) => {
+                return Err(self.err(key("fields.body_format"), "is REQUIRED in a json_detail rule: \"html\" (markup) or \"text\" (plain text, a paragraph per line)"))
+            }
+        };
+        let follow = a
+            .follow
+            .iter()
+            .enumerate()
+            .map(|(k, t)| {
+                Template::parse(t).map_err(|m| {
+                    self.err(
+                        key(&format!("follow[{k}]")),
+                        format!("{m}; placeholders are {{member}}, {{/json/pointer}} or {{id}}"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if kind == ApiKind::Detail && !follow.is_empty() {
+            return Err(self.err(
+                key("follow"),
+                "is for json_list rules; map `fields.url` to queue a link from a detail record",
+            ));
+        }
+        if kind == ApiKind::List && follow.is_empty() && fields.url.is_none() {
+            return Err(self.err(key("follow"), "a json_list rule must say what to queue: URL templates such as \"/api/GetNewsText.do?id={infoCode}\", or `fields.url`"));
+        }
+        let paging =
+            match &a.paginate {
+                None => Paging::None,
+                Some(_) if kind == ApiKind::Detail => {
+                    return Err(self.err(key("paginate"), "is for json_list rules; remove it"))
+                }
+                Some(p) => {
+                    if p.param.trim().is_empty() {
+                        return Err(self.err(
+                            key("paginate.param"),
+                            "must name the query parameter, e.g. \"page\"",
+                        ));
+                    }
+                    if p.max_pages == 0 {
+                        return Err(self.err(key("paginate.max_pages"), "must be at least 1"));
+                    }
+                    match (&p.cursor, p.first) {
+                        (Some(_), Some(_)) => return Err(self.err(
+                            key("paginate.first"),
+                            "is for page numbers; a cursor-paged list starts wherever its URL does",
+                        )),
+                        (Some(c), None) => Paging::Cursor {
+                            param: p.param.clone(),
+                            pointer: pointer(c, "paginate.cursor")?,
+                            max_pages: p.max_pages,
+                        },
+                        (None, first) => Paging::Page {
+                            param: p.param.clone(),
+                            first: first.unwrap_or(1),
+                            max_pages: p.max_pages,
+                        },
+                    }
+                }
+            };
+        Ok(ApiRule {
+            name: a.name.clone(),
+            kind,
+            url,
+            items,
+            fields,
+            optional,
+            published_format,
+            zone,
+            body_format,
+            follow,
+            paging,
+        })
+    }
+}
+
 /// Article pages are re-fetched (conditionally) once a day unless a site says otherwise.
 pub const DEFAULT_RECRAWL_AFTER: Duration = Duration::from_secs(24 * 3600);
 
@@ -750,8 +1014,15 @@ mod tests {
     fn the_example_config_is_valid() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/example.toml");
         let s = Settings::load(Some(&path), &Overrides::default()).unwrap();
-        assert_eq!(s.seeds.len(), 2);
+        assert_eq!(s.seeds.len(), 3);
         assert_eq!(s.limits.per_host_concurrency, 2);
+        let detail =
+            Url::parse("https://newsapi.eastmoney.com/api/GetNewsText.do?id=NW202201210001")
+                .unwrap();
+        assert_eq!(
+            s.apis.rule_for(0, &detail).map(|r| r.name.as_str()),
+            Some("eastmoney-api:detail")
+        );
         assert!(
             s.extractor.rules[1].is_none(),
             "the mirror uses the generic extractor"
@@ -866,6 +1137,140 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("--seed") && e.contains("command line"), "{e}");
+    }
+
+    const API: &str = r#"
+        [[site.api]]
+        name = "news-api:list"
+        kind = "json_list"
+        url = '^/api/list\?page=\d+$'
+        items = "/record"
+        follow = ["/api/text?id={infoCode}"]
+        [site.api.fields]
+        id = "/infoCode"
+        title = "/title"
+        published = "/showTime"
+        published_format = "%Y-%m-%d %H:%M:%S"
+        [site.api.paginate]
+        param = "page"
+        max_pages = 3
+
+        [[site.api]]
+        name = "news-api:detail"
+        kind = "json_detail"
+        url = '^/api/text\?id=\w+$'
+        [site.api.fields]
+        body = "/text"
+        body_format = "html"
+    "#;
+
+    #[test]
+    fn api_rules_load_and_put_their_urls_in_scope() {
+        let s = load(&format!("{MINIMAL}{API}")).unwrap();
+        let list = Url::parse("http://news.test/api/list?page=2").unwrap();
+        let detail = Url::parse("http://news.test/api/text?id=NW1").unwrap();
+        let rule = s.apis.rule_for(0, &list).unwrap();
+        assert_eq!(rule.kind, ApiKind::List);
+        assert_eq!(rule.zone, s.extractor.zone, "the zone defaults to crawl's");
+        assert_eq!(
+            rule.paging,
+            Paging::Page {
+                param: "page".into(),
+                first: 1,
+                max_pages: 3
+            }
+        );
+        assert_eq!(s.apis.rule_for(0, &detail).unwrap().name, "news-api:detail");
+        use crate::scope::PageKind;
+        assert_eq!(
+            s.scope.classify(&list).map(|p| p.kind),
+            Some(PageKind::Listing)
+        );
+        assert_eq!(
+            s.scope.classify(&detail).map(|p| p.kind),
+            Some(PageKind::Article)
+        );
+    }
+
+    #[test]
+    fn api_rule_errors_name_the_key() {
+        let full = format!("{MINIMAL}{API}");
+        let cases = [
+            (
+                full.replace("max_pages = 3", "max_pages = 3\nbogus = 1"),
+                "bogus",
+            ),
+            (
+                full.replace(r#"kind = "json_list""#, r#"kind = "json""#),
+                "json_list",
+            ),
+            (
+                full.replace(r#"items = "/record""#, r#"items = "record""#),
+                "`site[0].api[0].items`",
+            ),
+            (
+                full.replace(r#"id = "/infoCode""#, r#"id = "infoCode""#),
+                "`site[0].api[0].fields.id`",
+            ),
+            (
+                full.replace("%Y-%m-%d %H:%M:%S", "%Q"),
+                "`site[0].api[0].fields.published_format`",
+            ),
+            (
+                full.replace("{infoCode}", "{infoCode"),
+                "`site[0].api[0].follow[0]`",
+            ),
+            (
+                full.replace("max_pages = 3", "max_pages = 0"),
+                "`site[0].api[0].paginate.max_pages`",
+            ),
+            (
+                full.replace(r#"body_format = "html""#, r#"body_format = "markdown""#),
+                "`site[0].api[1].fields.body_format`",
+            ),
+            (
+                full.replace(r#"body_format = "html""#, ""),
+                "`site[0].api[1].fields.body_format`",
+            ),
+            (
+                full.replace(r#"body = "/text""#, ""),
+                "`site[0].api[1].fields.body`",
+            ),
+            (
+                full.replace("news-api:detail", "news-api:list"),
+                "`site[0].api[1].name`",
+            ),
+            (
+                full.replace(r#"follow = ["/api/text?id={infoCode}"]"#, ""),
+                "`site[0].api[0].follow`",
+            ),
+            (
+                full.replace(
+                    r#"title = "/title""#,
+                    "title = \"/title\"\noptional = [\"source\"]",
+                ),
+                "`site[0].api[0].fields.optional[0]`",
+            ),
+            (
+                full.replace(r#"published = "/showTime""#, ""),
+                "`site[0].api[0].fields.published_format`",
+            ),
+            (
+                full.replace(r#"body = "/text""#, "body = \"/text\"\ntimezone = \"CST\""),
+                "`site[0].api[1].fields.timezone`",
+            ),
+            (
+                full.replace(r#"url = '^/api/list"#, r#"url = '(^/api/list"#),
+                "`site[0].api[0].url`",
+            ),
+        ];
+        for (text, key) in cases {
+            let e = load(&text).unwrap_err().to_string();
+            assert!(
+                e.contains("test.toml") && e.contains(key),
+                "expected {key} in: {e}"
+            );
+        }
     }
 
     #[test]

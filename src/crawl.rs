@@ -22,7 +22,7 @@ use url::Url;
 
 use crate::config::Settings;
 use crate::dedup::{self, Candidate};
-use crate::extract::{self, feed, Extraction};
+use crate::extract::{self, api, feed, Extraction};
 use crate::fetch::retry::{parse_retry_after, status_is_transient};
 use crate::fetch::robots::{self, Rules, Verdict};
 use crate::fetch::{self, charset, FetchError, Fetcher, Validators};
@@ -141,6 +141,11 @@ enum PageResult {
         state: Box<UrlState>,
         links: Vec<Url>,
         modified: HashMap<String, chrono::DateTime<Utc>>,
+    },
+    /// A JSON list: a hub whose links carry their item's fields to the pages they lead to.
+    Listed {
+        state: Box<UrlState>,
+        links: Vec<api::Link>,
     },
     /// A transient failure: try again later (unless the retry budget is spent).
     Retry {
@@ -276,6 +281,7 @@ pub async fn crawl_with(
                 placement,
                 attempt: 0,
                 modified: None,
+                carried: None,
             })?;
         }
     }
@@ -666,6 +672,7 @@ impl Scheduler {
                 placement,
                 attempt: 0,
                 modified: None,
+                carried: None,
             };
             if let Err(e) = self.frontier.push(entry) {
                 return self.fail(e);
@@ -765,6 +772,7 @@ impl Scheduler {
     fn page_done(&mut self, entry: Entry, result: PageResult) {
         let name = entry.host().to_string();
         let mut hints: HashMap<String, chrono::DateTime<Utc>> = HashMap::new();
+        let mut carried: HashMap<String, api::Carried> = HashMap::new();
         let action_links = match result {
             PageResult::Retry {
                 class,
@@ -847,6 +855,21 @@ impl Scheduler {
                 hints = modified;
                 (Action::State(state), links)
             }
+            PageResult::Listed { mut state, links } => {
+                if !matches!(state.outcome, Outcome::Failed { .. }) {
+                    self.host(&name).failures = 0;
+                }
+                state.attempts = entry.attempt + 1;
+                let mut urls = Vec::with_capacity(links.len());
+                for link in links {
+                    if let Ok(n) = self.settings.scope.urls.normalise_url(link.url.clone()) {
+                        // Two items linking one URL: the first item's fields go with it.
+                        carried.entry(n.to_string()).or_insert(link.carried);
+                    }
+                    urls.push(link.url);
+                }
+                (Action::State(state), urls)
+            }
         };
         let (action, links) = action_links;
         let depth = entry.depth + 1;
@@ -863,12 +886,14 @@ impl Scheduler {
                 depth_skipped.push(url);
             } else {
                 let modified = hints.get(url.as_str()).copied();
+                let carried = carried.remove(url.as_str()).map(Box::new);
                 next.push(Entry {
                     url,
                     depth,
                     placement,
                     attempt: 0,
                     modified,
+                    carried,
                 });
             }
         }
@@ -926,10 +951,14 @@ async fn process(
                     | Outcome::NotModified
             )
         });
-    let validators = previous
-        .as_ref()
-        .map(|p| p.validators.clone())
-        .unwrap_or_default();
+    let api_rule = settings.apis.rule_for(entry.placement.site, &entry.url);
+    // A JSON list is always read in full: its items' fields travel with the links it yields,
+    // and a 304 would only give back the links.
+    let validators = match (api_rule, &previous) {
+        (Some(rule), _) if rule.kind == api::ApiKind::List => Default::default(),
+        (_, Some(p)) => p.validators.clone(),
+        (_, None) => Default::default(),
+    };
     let fetched = match fetcher.get(&entry.url, &validators).await {
         Ok(f) => f,
         Err(e) if e.is_transient() => {
@@ -991,6 +1020,20 @@ async fn process(
             message: format!("HTTP status {status}"),
         };
         return done(&entry.url, outcome, Some(status), run, Vec::new());
+    }
+    if api_rule.is_some() {
+        // Recognised by the URL, not by sniffing: the config says this endpoint is JSON.
+        let (settings, entry) = (settings.clone(), entry.clone());
+        let url = entry.url.clone();
+        let work =
+            tokio::task::spawn_blocking(move || analyse_api(&settings, &entry, fetched, run)).await;
+        return work.unwrap_or_else(|e| {
+            let outcome = Outcome::Failed {
+                class: "internal".into(),
+                message: format!("JSON analysis panicked: {e}"),
+            };
+            done(&url, outcome, Some(status), run, Vec::new())
+        });
     }
     if entry.placement.kind == PageKind::Listing
         && feed::sniff(&fetched.body, fetched.content_type())
@@ -1082,6 +1125,114 @@ fn analyse_feed(
             };
             done(&entry.url, outcome, Some(status), run, Vec::new())
         }
+    }
+}
+
+/// A configured JSON endpoint: a list is a hub whose items' links are queued (failing, with
+/// the pointer named, when an item is bad, though the good items' links still go); a detail
+/// record is a post, fingerprinted like a page's.
+fn analyse_api(
+    settings: &Settings,
+    entry: &Entry,
+    fetched: fetch::Fetched,
+    run: RunId,
+) -> PageResult {
+    let status = fetched.status;
+    let json_failed = |e: api::JsonError| Outcome::Failed {
+        class: "json".into(),
+        message: e.to_string(),
+    };
+    let Some(rule) = settings.apis.rule_for(entry.placement.site, &entry.url) else {
+        // `process` only sends URLs that match a rule; the same lookup cannot miss here.
+        let outcome = Outcome::Failed {
+            class: "internal".into(),
+            message: "no API rule matches".into(),
+        };
+        return done(&entry.url, outcome, Some(status), run, Vec::new());
+    };
+    // JSON is UTF-8 by its RFC, but legacy APIs send GBK too: decode like a page.
+    let decoded = charset::decode(&fetched.body, fetched.content_type());
+    let final_url = settings
+        .scope
+        .urls
+        .normalise_url(fetched.final_url.clone())
+        .unwrap_or_else(|_| entry.url.clone());
+    let mut state = UrlState::new(entry.url.as_str(), Outcome::Hub, run, Some(status), 0);
+    state.validators = fetched.validators();
+    state.redirects = fetched.redirects.clone();
+    let carried = entry.carried.as_deref();
+    if rule.kind == api::ApiKind::List {
+        return match api::read_list(rule, &decoded.text, &final_url, carried) {
+            Ok(page) => {
+                if let Some(e) = page.error {
+                    state.outcome = json_failed(e);
+                }
+                state.links = page.links.iter().map(|l| l.url.to_string()).collect();
+                PageResult::Listed {
+                    state: Box::new(state),
+                    links: page.links,
+                }
+            }
+            Err(e) => done(&entry.url, json_failed(e), Some(status), run, Vec::new()),
+        };
+    }
+    let (post, links) = match api::read_detail(rule, &decoded.text, &final_url, carried) {
+        Ok(d) => (d.post, d.links),
+        Err(e) => return done(&entry.url, json_failed(e), Some(status), run, Vec::new()),
+    };
+    let skip = |mut state: UrlState, reason: String| {
+        state.outcome = Outcome::Skipped { reason };
+        PageResult::Done {
+            state: Box::new(state),
+            links: links.clone(),
+            modified: HashMap::new(),
+        }
+    };
+    let body_at = rule.fields.body.as_deref().unwrap_or_default();
+    if post.body.is_empty() {
+        return skip(
+            state,
+            format!("not_article: {}{body_at} is empty", rule.items),
+        );
+    }
+    let Some(fp) = settings.fingerprinter.fingerprint(&post) else {
+        return skip(state, "not_article: body is only boilerplate".into());
+    };
+    let host = final_url.host_str().unwrap_or("").to_string();
+    let sighting = Sighting {
+        record: RecordId([0; 16]),
+        url: final_url.to_string(),
+        host: host.clone(),
+        fetched_at: fetched.fetched_at,
+        status,
+        hash: fp.hash,
+        extractor: post.extractor.clone(),
+        title: post.title.clone(),
+        run,
+        charset: decoded.describe(),
+        redirects: fetched.redirects.clone(),
+    };
+    let raw = RawResponse {
+        url: final_url.to_string(),
+        status,
+        headers: fetched.headers,
+        body: fetched.wire_body.unwrap_or(fetched.body),
+        fetched_at: fetched.fetched_at,
+    };
+    PageResult::Post {
+        candidate: Box::new(Candidate {
+            url: final_url.to_string(),
+            host,
+            hash: fp.hash,
+            seen: fetched.fetched_at,
+            chars: fp.normalised_chars,
+            near: fp.near,
+            post,
+        }),
+        sighting: Box::new(sighting),
+        state: Box::new(state),
+        raw: Box::new(raw),
+        links,
     }
 }
 

@@ -24,6 +24,10 @@ pub struct Entry {
     /// When a sitemap or feed said the page last changed: a recrawl hint.
     #[serde(default)]
     pub modified: Option<chrono::DateTime<chrono::Utc>>,
+    /// What the JSON list item that linked it said (title, time, source), for a detail
+    /// endpoint whose record lacks them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried: Option<Box<crate::extract::api::Carried>>,
 }
 
 impl Entry {

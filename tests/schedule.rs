@@ -81,8 +81,9 @@ async fn scheduled_runs_refetch_hubs_skip_fresh_articles_and_revalidate_stale_on
         Carriage::Seeded(31),
     ));
     server.set_network(all.clone());
+    // Every copy of a new article: its HTML pages and the origin's two JSON detail records.
     let new_pages: u64 = (30..40)
-        .map(|i| Mirror::ALL.iter().filter(|m| all.carries(**m, i)).count() as u64)
+        .map(|i| Mirror::ALL.iter().filter(|m| all.carries(**m, i)).count() as u64 + 2)
         .sum();
 
     let run2 = next_summary(&rx);

@@ -102,7 +102,7 @@ impl Mirror {
     fn article_path(self, article: &Article) -> String {
         let id = &article.id;
         match self {
-            Mirror::Origin => format!("/html_News/NewsShare.html?infoCode={id}"),
+            Mirror::Origin => Mirror::Origin.article_path_for_id(id),
             Mirror::FullWidth => format!("/news/{id}.shtml"),
             Mirror::Blog => {
                 let digits = id.strip_prefix("NW").unwrap_or(id);
@@ -111,6 +111,11 @@ impl Mirror {
             }
             Mirror::Gbk => format!("/a/{id}.htm"),
         }
+    }
+
+    /// The origin's share-page path for an article id.
+    fn article_path_for_id(self, id: &str) -> String {
+        format!("/html_News/NewsShare.html?infoCode={id}")
     }
 
     /// Root-relative URL of listing page `page` (1-based) on a paginated host.
@@ -458,6 +463,11 @@ impl Network {
             // (RFC 9309 §2.3.1.3).
             return (Response::not_found(), None);
         }
+        if mirror == Mirror::Origin {
+            if let Some(answer) = super::api::respond(self, path) {
+                return answer;
+            }
+        }
         if let Some(response) = super::feeds::respond(self, mirror, path) {
             // Feeds revalidate like listings: by ETag first, which changes with the body.
             return (response, Some(LISTING_MODIFIED));
@@ -476,6 +486,13 @@ impl Network {
         };
         let modified = (response.status == 200).then_some(LISTING_MODIFIED);
         (response, modified)
+    }
+
+    /// The index of the origin article with this id, if the origin carries it.
+    pub(super) fn origin_index(&self, id: &str) -> Option<usize> {
+        self.routes[Mirror::Origin.slot()]
+            .get(&Mirror::Origin.article_path_for_id(id))
+            .copied()
     }
 
     /// Indices of the articles `mirror` carries, newest first (the order of its listings).

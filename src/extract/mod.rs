@@ -6,6 +6,7 @@
 //! says when a page is not an article at all. `Post::extractor` records which one ran. The page is parsed once, by the
 //! caller, and both extraction and link discovery read the same DOM. Never does I/O.
 
+pub mod api;
 pub mod date;
 pub mod feed;
 pub mod generic;

@@ -266,6 +266,7 @@ mod tests {
             },
             attempt: 0,
             modified: None,
+            carried: None,
         }
     }
 
