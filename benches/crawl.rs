@@ -1,0 +1,170 @@
+//! Whole-crawl benchmarks on the generated demo network, each crawl in a child process so its
+//! peak RSS and CPU time are its own (the fixture server runs in this process).
+//!
+//! `cargo bench --bench crawl` runs both:
+//! - **faults**: the demo network with and without the fault host among the seeds; reports the
+//!   healthy hosts' throughput (pages/s, measured on the server between their first and last
+//!   request) in both runs and their ratio (the faulty host must cost the others ≤ 10%);
+//! - **memory**: crawls of a ~10,000-page and a ~100,000-page network; reports pages/s, CPU
+//!   seconds per 1,000 pages and peak RSS of each, and the RSS ratio (memory must not grow with
+//!   the crawl: the frontier and the seen set live on disk).
+//!
+//! `cargo bench --bench crawl -- faults` or `-- memory` runs one.
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use trawl::config::{Overrides, Settings};
+use trawl::demo::{serve, Mirror, Network, FAULT_HOST};
+use trawl::store::Store;
+
+/// What a child crawl reports.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Report {
+    pages: u64,
+    seconds: f64,
+    cpu_seconds: f64,
+    peak_rss_mib: f64,
+}
+
+fn proc_status(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of /proc/<pid>/stat; 12 and 13 here.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Child side: crawl the served network and print a JSON report.
+fn child(addr: SocketAddr, extra_seed: Option<String>) {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut resolve: Vec<String> = Mirror::ALL.iter().map(|m| format!("{}={addr}", m.host())).collect();
+    resolve.push(format!("{FAULT_HOST}={addr}"));
+    let mut toml = trawl::config::DEMO_CONFIG.to_string();
+    if let Some(seed) = &extra_seed {
+        toml = toml.replace("seeds = [", &format!("seeds = [\n    \"{seed}\","));
+        toml.push_str(&format!(
+            "\n[[site]]\nname = \"faults\"\nhosts = [\"{FAULT_HOST}\"]\narticle = ['^/.+\\.(html|png)$']\nlisting = ['^/$']\n"
+        ));
+        toml = toml.replace("timeout_secs = 20", "timeout_secs = 2");
+    }
+    let o = Overrides {
+        resolve,
+        per_host_concurrency: Some(16),
+        concurrency: Some(64),
+        ..Default::default()
+    };
+    let settings = Settings::from_toml(&toml, "bench", &o).expect("bench config");
+    let store = Store::open(dir.path()).expect("store");
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let t = Instant::now();
+    let summary = rt.block_on(trawl::crawl::crawl(Arc::new(settings), &store, rx)).expect("crawl");
+    let report = Report {
+        pages: summary.pages,
+        seconds: t.elapsed().as_secs_f64(),
+        cpu_seconds: cpu_seconds(),
+        peak_rss_mib: proc_status("VmHWM:"),
+    };
+    println!("{}", serde_json::to_string(&report).expect("report"));
+}
+
+fn run_child(addr: SocketAddr, extra_seed: Option<&str>) -> Report {
+    let exe = std::env::current_exe().expect("own path");
+    let mut c = Command::new(exe);
+    c.env("TRAWL_BENCH_CHILD", addr.to_string());
+    if let Some(s) = extra_seed {
+        c.env("TRAWL_BENCH_EXTRA_SEED", s);
+    }
+    let out = c.output().expect("child runs");
+    assert!(out.status.success(), "child failed: {}", String::from_utf8_lossy(&out.stderr));
+    let line = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(line.lines().last().unwrap_or("")).expect("child report")
+}
+
+fn healthy_rate(server: &trawl::demo::ServerHandle, before: &[usize]) -> (u64, f64) {
+    let mut first = None::<Instant>;
+    let mut last = None::<Instant>;
+    let mut n = 0u64;
+    for (m, skip) in Mirror::ALL.iter().zip(before) {
+        let starts = server.request_starts(m.host());
+        for s in &starts[*skip..] {
+            n += 1;
+            first = Some(first.map_or(*s, |f: Instant| f.min(*s)));
+            last = Some(last.map_or(*s, |l: Instant| l.max(*s)));
+        }
+    }
+    let window = match (first, last) {
+        (Some(f), Some(l)) => (l - f).as_secs_f64(),
+        _ => 0.0,
+    };
+    (n, n as f64 / window.max(1e-9))
+}
+
+async fn faults() {
+    let network = Arc::new(Network::generate(7, 1500));
+    let server = serve(network, SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("server");
+    let addr = server.addr();
+    let mut rates = Vec::new();
+    for (name, seed) in [("without the faulty host", None), ("with the faulty host", Some(format!("http://{FAULT_HOST}/")))] {
+        let before: Vec<usize> = Mirror::ALL.iter().map(|m| server.request_starts(m.host()).len()).collect();
+        let report = tokio::task::spawn_blocking(move || run_child(addr, seed.as_deref())).await.expect("join");
+        let (n, rate) = healthy_rate(&server, &before);
+        println!("  {name:<24} healthy hosts: {n} requests, {rate:>7.0} pages/s (crawl {:.1}s)", report.seconds);
+        rates.push(rate);
+    }
+    println!("  healthy throughput with / without the faulty host: {:.2}", rates[1] / rates[0]);
+    server.shutdown().await;
+}
+
+async fn memory() {
+    let mut rss = Vec::new();
+    for articles in [2_000usize, 20_000] {
+        let network = Arc::new(Network::generate(8, articles));
+        let server = serve(network, SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("server");
+        let addr = server.addr();
+        let r = tokio::task::spawn_blocking(move || run_child(addr, None)).await.expect("join");
+        println!(
+            "  {articles:>6} articles: {:>7} pages in {:>6.1}s = {:>6.0} pages/s, {:.2} CPU s per 1,000 pages, peak RSS {:.0} MiB",
+            r.pages,
+            r.seconds,
+            r.pages as f64 / r.seconds,
+            r.cpu_seconds * 1000.0 / r.pages as f64,
+            r.peak_rss_mib
+        );
+        rss.push(r.peak_rss_mib);
+        server.shutdown().await;
+    }
+    println!("  peak RSS, large / small crawl: {:.2}", rss[1] / rss[0]);
+}
+
+fn main() {
+    if let Ok(addr) = std::env::var("TRAWL_BENCH_CHILD") {
+        let addr: SocketAddr = addr.parse().expect("address from parent");
+        return child(addr, std::env::var("TRAWL_BENCH_EXTRA_SEED").ok());
+    }
+    let which: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let want = |name: &str| which.is_empty() || which.iter().any(|w| w == name);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    if want("faults") {
+        println!("faults: demo network (1,500 articles), healthy hosts' throughput");
+        rt.block_on(faults());
+    }
+    if want("memory") {
+        println!("memory: crawl size vs peak RSS (child processes)");
+        rt.block_on(memory());
+    }
+}
