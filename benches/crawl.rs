@@ -50,9 +50,15 @@ fn cpu_seconds() -> f64 {
 
 /// Child side: crawl the served network and print a JSON report.
 fn child(addr: SocketAddr, extra_seed: Option<String>) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut resolve: Vec<String> = Mirror::ALL.iter().map(|m| format!("{}={addr}", m.host())).collect();
+    let mut resolve: Vec<String> = Mirror::ALL
+        .iter()
+        .map(|m| format!("{}={addr}", m.host()))
+        .collect();
     resolve.push(format!("{FAULT_HOST}={addr}"));
     let mut toml = trawl::config::DEMO_CONFIG.to_string();
     if let Some(seed) = &extra_seed {
@@ -72,7 +78,9 @@ fn child(addr: SocketAddr, extra_seed: Option<String>) {
     let store = Store::open(dir.path()).expect("store");
     let (_tx, rx) = tokio::sync::watch::channel(false);
     let t = Instant::now();
-    let summary = rt.block_on(trawl::crawl::crawl(Arc::new(settings), &store, rx)).expect("crawl");
+    let summary = rt
+        .block_on(trawl::crawl::crawl(Arc::new(settings), &store, rx))
+        .expect("crawl");
     let report = Report {
         pages: summary.pages,
         seconds: t.elapsed().as_secs_f64(),
@@ -90,7 +98,11 @@ fn run_child(addr: SocketAddr, extra_seed: Option<&str>) -> Report {
         c.env("TRAWL_BENCH_EXTRA_SEED", s);
     }
     let out = c.output().expect("child runs");
-    assert!(out.status.success(), "child failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let line = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str(line.lines().last().unwrap_or("")).expect("child report")
 }
@@ -116,17 +128,36 @@ fn healthy_rate(server: &trawl::demo::ServerHandle, before: &[usize]) -> (u64, f
 
 async fn faults() {
     let network = Arc::new(Network::generate(7, 1500));
-    let server = serve(network, SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("server");
+    let server = serve(network, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("server");
     let addr = server.addr();
     let mut rates = Vec::new();
-    for (name, seed) in [("without the faulty host", None), ("with the faulty host", Some(format!("http://{FAULT_HOST}/")))] {
-        let before: Vec<usize> = Mirror::ALL.iter().map(|m| server.request_starts(m.host()).len()).collect();
-        let report = tokio::task::spawn_blocking(move || run_child(addr, seed.as_deref())).await.expect("join");
+    for (name, seed) in [
+        ("without the faulty host", None),
+        (
+            "with the faulty host",
+            Some(format!("http://{FAULT_HOST}/")),
+        ),
+    ] {
+        let before: Vec<usize> = Mirror::ALL
+            .iter()
+            .map(|m| server.request_starts(m.host()).len())
+            .collect();
+        let report = tokio::task::spawn_blocking(move || run_child(addr, seed.as_deref()))
+            .await
+            .expect("join");
         let (n, rate) = healthy_rate(&server, &before);
-        println!("  {name:<24} healthy hosts: {n} requests, {rate:>7.0} pages/s (crawl {:.1}s)", report.seconds);
+        println!(
+            "  {name:<24} healthy hosts: {n} requests, {rate:>7.0} pages/s (crawl {:.1}s)",
+            report.seconds
+        );
         rates.push(rate);
     }
-    println!("  healthy throughput with / without the faulty host: {:.2}", rates[1] / rates[0]);
+    println!(
+        "  healthy throughput with / without the faulty host: {:.2}",
+        rates[1] / rates[0]
+    );
     server.shutdown().await;
 }
 
@@ -134,9 +165,13 @@ async fn memory() {
     let mut rss = Vec::new();
     for articles in [2_000usize, 20_000] {
         let network = Arc::new(Network::generate(8, articles));
-        let server = serve(network, SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("server");
+        let server = serve(network, SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("server");
         let addr = server.addr();
-        let r = tokio::task::spawn_blocking(move || run_child(addr, None)).await.expect("join");
+        let r = tokio::task::spawn_blocking(move || run_child(addr, None))
+            .await
+            .expect("join");
         println!(
             "  {articles:>6} articles: {:>7} pages in {:>6.1}s = {:>6.0} pages/s, {:.2} CPU s per 1,000 pages, peak RSS {:.0} MiB",
             r.pages,
@@ -156,9 +191,15 @@ fn main() {
         let addr: SocketAddr = addr.parse().expect("address from parent");
         return child(addr, std::env::var("TRAWL_BENCH_EXTRA_SEED").ok());
     }
-    let which: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let which: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let want = |name: &str| which.is_empty() || which.iter().any(|w| w == name);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     if want("faults") {
         println!("faults: demo network (1,500 articles), healthy hosts' throughput");
         rt.block_on(faults());

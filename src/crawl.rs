@@ -1198,42 +1198,7 @@ fn analyse_api(
     let Some(fp) = settings.fingerprinter.fingerprint(&post) else {
         return skip(state, "not_article: body is only boilerplate".into());
     };
-    let host = final_url.host_str().unwrap_or("").to_string();
-    let sighting = Sighting {
-        record: RecordId([0; 16]),
-        url: final_url.to_string(),
-        host: host.clone(),
-        fetched_at: fetched.fetched_at,
-        status,
-        hash: fp.hash,
-        extractor: post.extractor.clone(),
-        title: post.title.clone(),
-        run,
-        charset: decoded.describe(),
-        redirects: fetched.redirects.clone(),
-    };
-    let raw = RawResponse {
-        url: final_url.to_string(),
-        status,
-        headers: fetched.headers,
-        body: fetched.wire_body.unwrap_or(fetched.body),
-        fetched_at: fetched.fetched_at,
-    };
-    PageResult::Post {
-        candidate: Box::new(Candidate {
-            url: final_url.to_string(),
-            host,
-            hash: fp.hash,
-            seen: fetched.fetched_at,
-            chars: fp.normalised_chars,
-            near: fp.near,
-            post,
-        }),
-        sighting: Box::new(sighting),
-        state: Box::new(state),
-        raw: Box::new(raw),
-        links,
-    }
+    archived(&final_url, fetched, &decoded, post, fp, state, links, run)
 }
 
 /// Decode, parse once, extract post and links, fingerprint.
@@ -1294,13 +1259,29 @@ fn analyse(settings: &Settings, entry: &Entry, fetched: fetch::Fetched, run: Run
             modified: HashMap::new(),
         };
     };
+    archived(&final_url, fetched, &decoded, post, fp, state, links, run)
+}
+
+/// A fingerprinted post as the writer archives it: candidate, sighting, URL state, and the raw
+/// response (kept if this copy is or becomes canonical). Shared by HTML pages and JSON APIs.
+#[allow(clippy::too_many_arguments)]
+fn archived(
+    final_url: &Url,
+    fetched: fetch::Fetched,
+    decoded: &charset::Decoded,
+    post: crate::model::Post,
+    fp: crate::fingerprint::Fingerprint,
+    state: UrlState,
+    links: Vec<Url>,
+    run: RunId,
+) -> PageResult {
     let host = final_url.host_str().unwrap_or("").to_string();
     let sighting = Sighting {
         record: RecordId([0; 16]),
         url: final_url.to_string(),
         host: host.clone(),
         fetched_at: fetched.fetched_at,
-        status,
+        status: fetched.status,
         hash: fp.hash,
         extractor: post.extractor.clone(),
         title: post.title.clone(),
@@ -1310,7 +1291,7 @@ fn analyse(settings: &Settings, entry: &Entry, fetched: fetch::Fetched, run: Run
     };
     let raw = RawResponse {
         url: final_url.to_string(),
-        status,
+        status: fetched.status,
         headers: fetched.headers,
         body: fetched.wire_body.unwrap_or(fetched.body),
         fetched_at: fetched.fetched_at,
