@@ -226,6 +226,9 @@ struct Host {
     robots: RobotsState,
 }
 
+/// Pages handed to the writer and not yet written, beyond which no new fetch starts.
+const MAX_PENDING_WRITES: usize = 256;
+
 /// How many times an unavailable robots.txt is asked for before the host is given up.
 const ROBOTS_TRIES: u32 = 3;
 
@@ -567,7 +570,11 @@ impl Scheduler {
                 Finished::Robots(name, verdict)
             });
         }
-        while self.tasks.len() < limits.concurrency {
+        // Backpressure: pages waiting for the writer hold their bodies in memory, so when the
+        // writer falls behind, fetching pauses instead of memory growing with the crawl.
+        while self.tasks.len() < limits.concurrency
+            && self.writes.count.load(Ordering::SeqCst) < MAX_PENDING_WRITES
+        {
             let hosts = &self.hosts;
             let mut ready = |h: &str| match hosts.get(h) {
                 None => false,

@@ -200,7 +200,7 @@ impl Store {
     }
 
     fn open_dir(path: &Path) -> Result<Store, StoreError> {
-        Self::open_dir_with(path, 64 * 1024 * 1024)
+        Self::open_dir_with(path, 16 * 1024 * 1024)
     }
 
     fn open_dir_with(path: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
