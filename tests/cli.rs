@@ -1,24 +1,12 @@
 //! The binary as a user meets it: the demo, stats and get, and clear errors with exit code 2
 //! on bad input.
 
+mod common;
+
+use common::{text, trawl};
+
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn trawl(args: &[&str], store: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trawl"))
-        .args(args)
-        .arg("--store")
-        .arg(store)
-        .env_remove("TRAWL_STORE")
-        .env_remove("TRAWL_CONFIG")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the trawl binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use std::process::Output;
 
 #[test]
 fn demo_then_stats_then_get() {

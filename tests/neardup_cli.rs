@@ -1,23 +1,9 @@
 //! `trawl dupes` and `trawl history` as a user meets them, on a demo store.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn trawl(args: &[&str], store: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trawl"))
-        .args(args)
-        .arg("--store")
-        .arg(store)
-        .env_remove("TRAWL_STORE")
-        .env_remove("TRAWL_CONFIG")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the trawl binary runs")
-}
+use common::{text, trawl};
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 #[test]
 fn dupes_and_history_show_clusters_and_versions() {

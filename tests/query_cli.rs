@@ -1,23 +1,14 @@
 //! `list`, `search` and `stats` as a user runs them on a demo store, checked against the
 //! store itself.
 
+mod common;
+
+use common::trawl;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use trawl::model::Record;
 use trawl::store::Store;
-
-fn trawl(args: &[&str], store: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trawl"))
-        .args(args)
-        .arg("--store")
-        .arg(store)
-        .env_remove("TRAWL_STORE")
-        .env_remove("TRAWL_CONFIG")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the trawl binary runs")
-}
 
 fn ok(args: &[&str], store: &Path) -> String {
     let out = trawl(args, store);

@@ -4,7 +4,9 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::path::PathBuf;
+use std::process::{Command, Output};
 use std::sync::Arc;
 
 use tokio::sync::watch;
@@ -60,4 +62,22 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
         path.display()
     );
     None
+}
+
+/// Runs the real `trawl` binary on `store`, with the environment's trawl variables cleared.
+pub fn trawl(args: &[&str], store: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trawl"))
+        .args(args)
+        .arg("--store")
+        .arg(store)
+        .env_remove("TRAWL_STORE")
+        .env_remove("TRAWL_CONFIG")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the trawl binary runs")
+}
+
+/// Lossy UTF-8 of process output.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }
