@@ -4,7 +4,6 @@ mod common;
 
 use common::{text, trawl};
 
-
 #[test]
 fn dupes_and_history_show_clusters_and_versions() {
     let dir = tempfile::tempdir().unwrap();
