@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{NaiveDate, TimeZone};
 use trawl::config::Overrides;
 use trawl::demo::{Article, Carriage, Lang, Mirror, Network};
 use trawl::model::RecordId;
@@ -27,76 +27,31 @@ struct Post {
     article: Article,
 }
 
-fn cst() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap()
-}
-
-/// Parses a Jekyll post: front matter (title, date, categories, tags) and a Markdown body with
-/// raw HTML, as the mirror site publishes it.
+/// Parses a Jekyll post into a demo article; a post with no usable date gets the day its id
+/// names.
 fn parse(path: &Path, rel: &str, id: String) -> Post {
-    let raw = std::fs::read_to_string(path).unwrap();
-    let mut parts = raw.splitn(3, "---\n");
-    let (_, front, body) = (
-        parts.next(),
-        parts.next().unwrap_or(""),
-        parts.next().unwrap_or(""),
-    );
-    let field = |name: &str| -> String {
-        front
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}:")))
-            .map(|v| v.trim().trim_matches('"').replace("\\\"", "\""))
-            .unwrap_or_default()
-    };
+    let p = common::jekyll::read(path);
     let digits = &id[2..];
     let fallback_day = NaiveDate::parse_from_str(&digits[..8], "%Y%m%d").unwrap();
-    let date = field("date");
-    let published = DateTime::parse_from_str(&date, "%Y-%m-%d %H:%M:%S %z")
-        .ok()
-        .or_else(|| {
-            NaiveDateTime::parse_from_str(&date, "%Y-%m-%d %H:%M:%S")
-                .ok()
-                .and_then(|n| cst().from_local_datetime(&n).single())
-        })
-        .unwrap_or_else(|| {
-            cst()
-                .from_local_datetime(&fallback_day.and_hms_opt(0, 0, 0).unwrap())
-                .unwrap()
-        });
-    let mut paragraphs = Vec::new();
-    for block in body.split("\n\n") {
-        for line in block.lines() {
-            let line = line.trim().trim_start_matches("> ").trim();
-            if line.is_empty() {
-                continue;
-            }
-            let is_html = line.contains("</") || line.contains("/>") || line.starts_with("<p");
-            if is_html {
-                let html = scraper::Html::parse_fragment(line);
-                paragraphs.extend(trawl::extract::text::lines(
-                    html.root_element(),
-                    &Default::default(),
-                ));
-            } else {
-                paragraphs.push(line.to_string());
-            }
-        }
-    }
-    let category = field("categories");
+    let published = p.published.unwrap_or_else(|| {
+        common::jekyll::cst()
+            .from_local_datetime(&fallback_day.and_hms_opt(0, 0, 0).unwrap())
+            .unwrap()
+    });
     Post {
         rel: rel.to_string(),
         article: Article {
             id,
-            title: field("title"),
+            title: p.title,
             published,
-            source: field("tags"),
-            category: if category.is_empty() {
+            source: p.tags,
+            category: if p.categories.is_empty() {
                 "news".into()
             } else {
-                category
+                p.categories
             },
             lang: Lang::Zh,
-            paragraphs,
+            paragraphs: p.paragraphs,
         },
     }
 }

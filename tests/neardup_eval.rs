@@ -20,7 +20,7 @@ mod common;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use trawl::config::{Overrides, Settings};
 use trawl::dedup::{admit, best_match, Candidate};
 use trawl::demo::{generate, Article, Lang};
@@ -127,51 +127,10 @@ fn generated(n: usize) -> Vec<Doc> {
     docs
 }
 
-fn cst() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap()
-}
-
 /// A finews Jekyll post as the site served it: front-matter title and date, body lines.
 fn finews_post(path: &Path, url: &str) -> Post {
-    let raw = std::fs::read_to_string(path).unwrap();
-    let mut parts = raw.splitn(3, "---\n");
-    let (_, front, body) = (
-        parts.next(),
-        parts.next().unwrap_or(""),
-        parts.next().unwrap_or(""),
-    );
-    let field = |name: &str| -> String {
-        front
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}:")))
-            .map(|v| v.trim().trim_matches('"').replace("\\\"", "\""))
-            .unwrap_or_default()
-    };
-    let date = field("date");
-    let published = DateTime::parse_from_str(&date, "%Y-%m-%d %H:%M:%S %z")
-        .ok()
-        .or_else(|| {
-            NaiveDateTime::parse_from_str(&date, "%Y-%m-%d %H:%M:%S")
-                .ok()
-                .and_then(|n| cst().from_local_datetime(&n).single())
-        });
-    let mut paragraphs = Vec::new();
-    for line in body.lines() {
-        let line = line.trim().trim_start_matches("> ").trim();
-        if line.is_empty() {
-            continue;
-        }
-        if line.contains("</") || line.contains("/>") || line.starts_with("<p") {
-            let html = scraper::Html::parse_fragment(line);
-            paragraphs.extend(trawl::extract::text::lines(
-                html.root_element(),
-                &Default::default(),
-            ));
-        } else {
-            paragraphs.push(line.to_string());
-        }
-    }
-    post(url, &field("title"), published, paragraphs)
+    let p = common::jekyll::read(path);
+    post(url, &p.title, p.published, p.paragraphs)
 }
 
 fn finews(root: &Path) -> Vec<Doc> {
