@@ -12,6 +12,7 @@
 //! `cargo bench --bench crawl -- faults` or `-- memory` runs one.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
@@ -48,20 +49,16 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// Child side: crawl the served network and print a JSON report.
-fn child(addr: SocketAddr, extra_seed: Option<String>) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let dir = tempfile::tempdir().expect("temp dir");
+/// The crawl settings every child uses: the demo configuration pinned to the served network,
+/// 64 requests in flight (16 per host), no politeness delay, listings followed to any depth.
+fn bench_settings(addr: SocketAddr, extra_seed: Option<&str>) -> Settings {
     let mut resolve: Vec<String> = Mirror::ALL
         .iter()
         .map(|m| format!("{}={addr}", m.host()))
         .collect();
     resolve.push(format!("{FAULT_HOST}={addr}"));
     let mut toml = trawl::config::DEMO_CONFIG.to_string();
-    if let Some(seed) = &extra_seed {
+    if let Some(seed) = extra_seed {
         toml = toml.replace("seeds = [", &format!("seeds = [\n    \"{seed}\","));
         toml.push_str(&format!(
             "\n[[site]]\nname = \"faults\"\nhosts = [\"{FAULT_HOST}\"]\narticle = ['^/.+\\.(html|png)$']\nlisting = ['^/$']\n"
@@ -76,7 +73,18 @@ fn child(addr: SocketAddr, extra_seed: Option<String>) {
         max_depth: Some(1_000_000),
         ..Default::default()
     };
-    let settings = Settings::from_toml(&toml, "bench", &o).expect("bench config");
+    Settings::from_toml(&toml, "bench", &o).expect("bench config")
+}
+
+/// Child side: crawl the served network with the full pipeline and print a JSON report; with
+/// `list_out`, also write the URLs it fetched there (one per line) for ceiling A.
+fn child(addr: SocketAddr, extra_seed: Option<String>, list_out: Option<String>) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let settings = bench_settings(addr, extra_seed.as_deref());
     let store = Store::open(dir.path()).expect("store");
     let (_tx, rx) = tokio::sync::watch::channel(false);
     let t = Instant::now();
@@ -89,15 +97,132 @@ fn child(addr: SocketAddr, extra_seed: Option<String>) {
         cpu_seconds: cpu_seconds(),
         peak_rss_mib: proc_status("VmHWM:"),
     };
+    if let Some(path) = list_out {
+        let mut list = String::new();
+        for state in store.url_states() {
+            let state = state.expect("url state");
+            if state.status.is_some() {
+                list.push_str(&state.url);
+                list.push('\n');
+            }
+        }
+        std::fs::write(path, list).expect("write url list");
+    }
     println!("{}", serde_json::to_string(&report).expect("report"));
 }
 
-fn run_child(addr: SocketAddr, extra_seed: Option<&str>) -> Report {
+/// Child side of the ceilings: fetch with trawl's own client and settings, no store. Ceiling
+/// A fetches the URL list in `list` (the pages the full crawl fetched) and does nothing with
+/// the bodies; ceiling B starts from the seeds and follows links (decode, parse, link
+/// discovery, scope), with the seen set in memory, as a link-only crawler does.
+fn ceiling_child(addr: SocketAddr, list: Option<String>) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let settings = Arc::new(bench_settings(addr, None));
+    let fetcher = Arc::new(trawl::fetch::Fetcher::new(&settings.fetch).expect("client"));
+    let follow = list.is_none();
+    let mut queue: std::collections::VecDeque<url::Url> = match &list {
+        Some(path) => std::fs::read_to_string(path)
+            .expect("url list")
+            .lines()
+            .filter_map(|l| url::Url::parse(l).ok())
+            .collect(),
+        None => settings.seeds.iter().cloned().collect(),
+    };
+    let mut seen: std::collections::HashSet<String> = queue.iter().map(|u| u.to_string()).collect();
+    let t = Instant::now();
+    let pages = rt.block_on(async {
+        let per_host: std::collections::HashMap<String, Arc<tokio::sync::Semaphore>> = seen
+            .iter()
+            .filter_map(|u| url::Url::parse(u).ok())
+            .filter_map(|u| u.host_str().map(str::to_string))
+            .chain(Mirror::ALL.iter().map(|m| m.host().to_string()))
+            .map(|h| (h, Arc::new(tokio::sync::Semaphore::new(16))))
+            .collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut pages = 0u64;
+        loop {
+            while tasks.len() < 64 {
+                let Some(url) = queue.pop_front() else { break };
+                let host = per_host
+                    .get(url.host_str().unwrap_or(""))
+                    .cloned()
+                    .unwrap_or_else(|| Arc::new(tokio::sync::Semaphore::new(16)));
+                let fetcher = fetcher.clone();
+                let settings = settings.clone();
+                tasks.spawn(async move {
+                    let _permit = host.acquire_owned().await.expect("semaphore");
+                    let Ok(page) = fetcher.get(&url, &Default::default()).await else {
+                        return (false, Vec::new());
+                    };
+                    if !follow || !trawl::fetch::is_html(page.content_type()) {
+                        return (true, Vec::new());
+                    }
+                    let links = tokio::task::spawn_blocking(move || {
+                        let decoded =
+                            trawl::fetch::charset::decode(&page.body, page.content_type());
+                        let html = scraper::Html::parse_document(&decoded.text);
+                        trawl::extract::links(&html, &page.final_url)
+                            .into_iter()
+                            .filter_map(|l| settings.scope.urls.normalise_url(l).ok())
+                            .filter(|l| settings.scope.classify(l).is_some())
+                            .collect::<Vec<_>>()
+                    })
+                    .await
+                    .unwrap_or_default();
+                    (true, links)
+                });
+            }
+            let Some(done) = tasks.join_next().await else {
+                break;
+            };
+            let (fetched, links) = done.expect("task");
+            pages += u64::from(fetched);
+            for l in links {
+                if seen.insert(l.to_string()) {
+                    queue.push_back(l);
+                }
+            }
+        }
+        pages
+    });
+    let report = Report {
+        pages,
+        seconds: t.elapsed().as_secs_f64(),
+        cpu_seconds: cpu_seconds(),
+        peak_rss_mib: proc_status("VmHWM:"),
+    };
+    println!("{}", serde_json::to_string(&report).expect("report"));
+}
+
+/// Which child to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// The full trawl pipeline.
+    Trawl,
+    /// Fetch only, a given URL list.
+    CeilingA,
+    /// Fetch, parse, follow links.
+    CeilingB,
+}
+
+fn run_child(
+    addr: SocketAddr,
+    extra_seed: Option<&str>,
+    mode: Mode,
+    list: Option<&Path>,
+) -> Report {
     let exe = std::env::current_exe().expect("own path");
     let mut c = Command::new(exe);
     c.env("TRAWL_BENCH_CHILD", addr.to_string());
+    c.env("TRAWL_BENCH_MODE", format!("{mode:?}"));
     if let Some(s) = extra_seed {
         c.env("TRAWL_BENCH_EXTRA_SEED", s);
+    }
+    if let Some(l) = list {
+        c.env("TRAWL_BENCH_LIST", l);
     }
     let out = c.output().expect("child runs");
     assert!(
@@ -146,9 +271,11 @@ async fn faults() {
             .iter()
             .map(|m| server.request_starts(m.host()).len())
             .collect();
-        let report = tokio::task::spawn_blocking(move || run_child(addr, seed.as_deref()))
-            .await
-            .expect("join");
+        let report = tokio::task::spawn_blocking(move || {
+            run_child(addr, seed.as_deref(), Mode::Trawl, None)
+        })
+        .await
+        .expect("join");
         let (n, rate) = healthy_rate(&server, &before);
         println!(
             "  {name:<24} healthy hosts: {n} requests, {rate:>7.0} pages/s (crawl {:.1}s)",
@@ -175,7 +302,7 @@ async fn memory() {
             .await
             .expect("server");
         let addr = server.addr();
-        let r = tokio::task::spawn_blocking(move || run_child(addr, None))
+        let r = tokio::task::spawn_blocking(move || run_child(addr, None, Mode::Trawl, None))
             .await
             .expect("join");
         println!(
@@ -194,10 +321,76 @@ async fn memory() {
     }
 }
 
+/// One line of the throughput table.
+fn print_row(name: &str, r: &Report, bytes: u64, baseline: f64) {
+    let rate = r.pages as f64 / r.seconds;
+    println!(
+        "  {name:<34} {:>7} pages {:>6.1}s {:>7.0} pages/s {:>6.1} MB/s {:>5.2} CPU s/1k pages  peak RSS {:>4.0} MiB  {:>5.2}x ceiling B",
+        r.pages,
+        r.seconds,
+        rate,
+        bytes as f64 / r.seconds / 1e6,
+        r.cpu_seconds * 1000.0 / r.pages.max(1) as f64,
+        r.peak_rss_mib,
+        rate / baseline
+    );
+}
+
+/// Total body bytes the server sent so far.
+fn served_bytes(server: &trawl::demo::ServerHandle) -> u64 {
+    Mirror::ALL
+        .iter()
+        .map(|m| server.body_bytes(m.host()))
+        .sum()
+}
+
+/// Ceiling A (fetch only), ceiling B (fetch, parse, follow links) and trawl (the whole
+/// pipeline) on one generated network, each in a child process, one after the other.
+async fn throughput() {
+    let articles = std::env::var("TRAWL_BENCH_ARTICLES")
+        .ok()
+        .and_then(|v| v.split(',').next().and_then(|n| n.parse().ok()))
+        .unwrap_or(7_000);
+    let network = Arc::new(Network::generate(9, articles));
+    let server = serve(network, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("server");
+    let addr = server.addr();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let list = dir.path().join("urls.txt");
+    let mut rows = Vec::new();
+    for (name, mode) in [
+        ("trawl (full pipeline)", Mode::Trawl),
+        ("ceiling A (fetch only)", Mode::CeilingA),
+        ("ceiling B (fetch + parse + links)", Mode::CeilingB),
+    ] {
+        let before = served_bytes(&server);
+        let list = list.clone();
+        let r = tokio::task::spawn_blocking(move || run_child(addr, None, mode, Some(&list)))
+            .await
+            .expect("join");
+        rows.push((name, r, served_bytes(&server) - before));
+    }
+    let b = rows[2].1.pages as f64 / rows[2].1.seconds;
+    println!(
+        "  network: {articles} articles over {} hosts",
+        Mirror::ALL.len()
+    );
+    for (name, r, bytes) in [&rows[1], &rows[2], &rows[0]] {
+        print_row(name, r, *bytes, b);
+    }
+    server.shutdown().await;
+}
+
 fn main() {
     if let Ok(addr) = std::env::var("TRAWL_BENCH_CHILD") {
         let addr: SocketAddr = addr.parse().expect("address from parent");
-        return child(addr, std::env::var("TRAWL_BENCH_EXTRA_SEED").ok());
+        let list = std::env::var("TRAWL_BENCH_LIST").ok();
+        return match std::env::var("TRAWL_BENCH_MODE").as_deref() {
+            Ok("CeilingA") => ceiling_child(addr, list),
+            Ok("CeilingB") => ceiling_child(addr, None),
+            _ => child(addr, std::env::var("TRAWL_BENCH_EXTRA_SEED").ok(), list),
+        };
     }
     let which: Vec<String> = std::env::args()
         .skip(1)
@@ -211,6 +404,10 @@ fn main() {
     if want("faults") {
         println!("faults: demo network (1,500 articles), healthy hosts' throughput");
         rt.block_on(faults());
+    }
+    if want("throughput") {
+        println!("throughput: ceilings A and B and the full pipeline (child processes)");
+        rt.block_on(throughput());
     }
     if want("memory") {
         println!("memory: crawl size vs peak RSS (child processes)");

@@ -539,6 +539,17 @@ impl Scheduler {
             if self.tasks.len() >= limits.concurrency {
                 return;
             }
+            // The state is checked before the queue is peeked: peeking reads sled, and almost
+            // every host has its robots.txt already.
+            let host = self.host(&name);
+            let tries = match host.robots {
+                RobotsState::Unknown => 0,
+                RobotsState::Unavailable { retry_at, tries } if retry_at <= now => tries,
+                _ => continue,
+            };
+            if host.in_flight >= limits.per_host_concurrency || host.next_start > now {
+                continue;
+            }
             let Some(url) = self
                 .frontier
                 .peek_host(&name)
@@ -549,14 +560,6 @@ impl Scheduler {
                 continue;
             };
             let host = self.host(&name);
-            let tries = match host.robots {
-                RobotsState::Unknown => 0,
-                RobotsState::Unavailable { retry_at, tries } if retry_at <= now => tries,
-                _ => continue,
-            };
-            if host.in_flight >= limits.per_host_concurrency || host.next_start > now {
-                continue;
-            }
             host.robots = RobotsState::Pending { tries };
             host.in_flight += 1;
             host.next_start = now + host.delay;

@@ -1,6 +1,8 @@
 //! Stage 6, store: the archive on disk, in sled. Only this module touches sled.
 //!
-//! Trees (DESIGN.md §2): `meta` (schema version), `records` (record id → [`Record`]),
+//! Trees (DESIGN.md §2): `meta` (schema version), `records` (record id → [`Record`] without
+//! its canonical body), `bodies` (record id → the canonical body's paragraphs, rewritten only when the
+//! canonical text changes),
 //! `hashes` (content hash → record id), `sightings` (record id ‖ run ‖ seq → [`Sighting`]),
 //! `urls` (normalised URL → [`UrlState`]), `runs` (run id → [`Run`]) and `raw` (record id →
 //! the canonical copy's [`RawResponse`], deflate-compressed JSON, for WARC export). Other
@@ -31,7 +33,11 @@ use crate::model::{
 pub mod search;
 
 /// Schema version this build writes and understands.
-pub const SCHEMA_VERSION: u32 = 2;
+///
+/// 3 moved canonical bodies out of `records` into `bodies`; a schema 2 store is read as it is
+/// (its records carry their bodies inline) and marked 3 when opened, so that an older trawl,
+/// which would not look in `bodies`, refuses it.
+pub const SCHEMA_VERSION: u32 = 3;
 /// Entries read per band key at most: a bucket that grows this large holds generic text
 /// (every record shares it), and reading it whole would make lookups grow with the store.
 const MAX_PER_BAND: usize = 64;
@@ -146,6 +152,7 @@ pub struct Store {
     db: sled::Db,
     meta: sled::Tree,
     records: sled::Tree,
+    bodies: sled::Tree,
     hashes: sled::Tree,
     sightings: sled::Tree,
     urls: sled::Tree,
@@ -243,6 +250,7 @@ impl Store {
             path: path.to_path_buf(),
             meta: tree("meta")?,
             records: tree("records")?,
+            bodies: tree("bodies")?,
             hashes: tree("hashes")?,
             sightings: tree("sightings")?,
             urls: tree("urls")?,
@@ -286,6 +294,10 @@ impl Store {
                         found,
                         supported: SCHEMA_VERSION,
                     });
+                }
+                if found < SCHEMA_VERSION {
+                    self.meta
+                        .insert(SCHEMA_KEY, SCHEMA_VERSION.to_string().as_bytes())?;
                 }
                 Ok(())
             }
@@ -417,6 +429,7 @@ impl Store {
         let seq = self.db.generate_id()?;
         let trees = (
             &self.records,
+            &self.bodies,
             &self.hashes,
             &self.sightings,
             &self.urls,
@@ -427,44 +440,60 @@ impl Store {
             &self.versions,
         );
         let result = trees.transaction(
-            |(records, hashes, sightings, urls, raw, search_pending, prints, bands, versions)| {
+            |(
+                records,
+                bodies,
+                hashes,
+                sightings,
+                urls,
+                raw,
+                search_pending,
+                prints,
+                bands,
+                versions,
+            )| {
                 let abort = ConflictableTransactionError::Abort;
                 // A URL this run already archived with this very text (fetched again after a
                 // crash, before its frontier entry was marked done) adds nothing: one sighting
                 // per fetch per run. A different text is a revision and goes on below.
+                let url = ingest.sighting.url.as_bytes();
+                let mut history: Vec<Version> = match versions.get(url)? {
+                    Some(v) => decode("versions", url, &v).map_err(abort)?,
+                    None => Vec::new(),
+                };
+                let last = history.last().map(|v| v.hash);
+                let load = |id: &[u8]| -> Result<
+                    Option<(Record, bool)>,
+                    ConflictableTransactionError<StoreError>,
+                > {
+                    match records.get(id)? {
+                        Some(v) => {
+                            let mut record: Record = decode("records", id, &v).map_err(abort)?;
+                            let separate = match bodies.get(id)? {
+                                Some(b) => {
+                                    record.canonical.body = decode_body(id, &b).map_err(abort)?;
+                                    true
+                                }
+                                None => false,
+                            };
+                            Ok(Some((record, separate)))
+                        }
+                        None => Ok(None),
+                    }
+                };
                 if let Some(prev) = urls.get(ingest.url_state.url.as_bytes())? {
                     let prev: UrlState =
                         decode("urls", ingest.url_state.url.as_bytes(), &prev).map_err(abort)?;
-                    let url = ingest.sighting.url.as_bytes();
-                    let last_hash = match versions.get(url)? {
-                        Some(v) => decode::<Vec<Version>>("versions", url, &v)
-                            .map_err(abort)?
-                            .last()
-                            .map(|v| v.hash),
-                        None => None,
-                    };
                     let same_run = prev.run == ingest.url_state.run;
                     if let (true, true, Some(id)) =
-                        (same_run, last_hash == Some(ingest.hash), prev.record)
+                        (same_run, last == Some(ingest.hash), prev.record)
                     {
-                        if let Some(v) = records.get(id.0)? {
-                            let record: Record = decode("records", &id.0, &v).map_err(abort)?;
+                        if let Some((record, _)) = load(&id.0)? {
                             return Ok((record, prev.outcome));
                         }
                     }
                 }
                 let known = hashes.get(ingest.hash.0)?;
-                let load = |id: &[u8]| -> Result<
-                        Option<Record>,
-                        ConflictableTransactionError<StoreError>,
-                    > {
-                        match records.get(id)? {
-                            Some(v) => {
-                                Ok(Some(decode::<Record>("records", id, &v).map_err(abort)?))
-                            }
-                            None => Ok(None),
-                        }
-                    };
                 let (existing, near) = match (&known, &near) {
                     (Some(id), _) => (load(id)?, None),
                     (None, Some(m)) => (load(&m.record.0)?, Some(m)),
@@ -472,12 +501,14 @@ impl Store {
                 };
                 // A near match whose record vanished cannot be joined: start a new record.
                 let near = near.filter(|_| existing.is_some());
+                // Records written before bodies moved out (schema 2) carry the body inline.
+                let body_stored = existing.as_ref().is_some_and(|(_, separate)| *separate);
+                let existing = existing.map(|(record, _)| record);
                 let previous_canonical = existing.as_ref().map(|r| r.canonical.url.clone());
                 let old_text = existing
                     .as_ref()
                     .map(|r| (r.canonical.title.clone(), r.canonical.body.clone()));
-                let (record, outcome) = decide(existing, near);
-                records.insert(&record.id.0, encode(&record))?;
+                let (mut record, outcome) = decide(existing, near);
                 // The search index must learn about new records and changed canonical text; the
                 // marker is written in this transaction so that the index can never miss one.
                 let text_changed = old_text.is_none_or(|(title, body)| {
@@ -486,7 +517,18 @@ impl Store {
                 if text_changed {
                     search_pending.insert(&record.id.0, &seq.to_be_bytes())?;
                 }
-                hashes.insert(&ingest.hash.0, &record.id.0)?;
+                // The body lives in its own tree and is written only when it changes: most
+                // ingests are duplicates that add a copy to the record, and rewriting the
+                // body with every copy multiplied the bytes sled logs.
+                let body = std::mem::take(&mut record.canonical.body);
+                if text_changed || !body_stored {
+                    bodies.insert(&record.id.0, encode(&body))?;
+                }
+                records.insert(&record.id.0, encode(&record))?;
+                record.canonical.body = body;
+                if known.as_deref() != Some(&record.id.0[..]) {
+                    hashes.insert(&ingest.hash.0, &record.id.0)?;
+                }
                 if let (None, Some(print)) = (&known, &ingest.near) {
                     prints.insert(&ingest.hash.0, print.to_bytes())?;
                     let mut entry = record.id.0.to_vec();
@@ -504,12 +546,6 @@ impl Store {
                 key.extend_from_slice(&seq.to_be_bytes());
                 sightings.insert(key, encode(&sighting))?;
                 // The URL's history: a changed body is a new version linked to the last one.
-                let url = sighting.url.as_bytes();
-                let mut history: Vec<Version> = match versions.get(url)? {
-                    Some(v) => decode("versions", url, &v).map_err(abort)?,
-                    None => Vec::new(),
-                };
-                let last = history.last().map(|v| v.hash);
                 if last != Some(ingest.hash) {
                     history.push(Version {
                         number: u32::try_from(history.len() + 1).unwrap_or(u32::MAX),
@@ -647,8 +683,18 @@ impl Store {
     pub fn record(&self, id: RecordId) -> Result<Option<Record>, StoreError> {
         self.records
             .get(id.0)?
-            .map(|v| decode("records", &id.0, &v))
+            .map(|v| self.read_record(&id.0, &v))
             .transpose()
+    }
+
+    /// A record from its `records` entry and its body from `bodies` (records written by
+    /// schema 2 carry the body inline and have no `bodies` entry).
+    fn read_record(&self, key: &[u8], value: &[u8]) -> Result<Record, StoreError> {
+        let mut record: Record = decode("records", key, value)?;
+        if let Some(body) = self.bodies.get(key)? {
+            record.canonical.body = decode_body(key, &body)?;
+        }
+        Ok(record)
     }
 
     /// Record ids starting with a hex prefix (so users can type a short id).
@@ -682,7 +728,7 @@ impl Store {
     pub fn records(&self) -> impl Iterator<Item = Result<Record, StoreError>> + '_ {
         self.records.iter().map(|kv| {
             let (k, v) = kv?;
-            decode("records", &k, &v)
+            self.read_record(&k, &v)
         })
     }
 
@@ -749,6 +795,10 @@ fn decompress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(bytes.len() * 3);
     flate2::read::DeflateDecoder::new(bytes).read_to_end(&mut out)?;
     Ok(out)
+}
+
+fn decode_body(key: &[u8], v: &[u8]) -> Result<Vec<String>, StoreError> {
+    decode("bodies", key, v)
 }
 
 fn encode<T: Serialize>(v: &T) -> Vec<u8> {
