@@ -107,7 +107,7 @@ fn main() {
         let mut found = 0;
         for (q, _) in &queries {
             let c = store
-                .near_candidates(q, settings.near.max_distance)
+                .near_candidates(q, settings.near.bounds())
                 .expect("lookup");
             candidates += c.len();
             found += usize::from(best_near(q, &c, &settings.near).is_some());
@@ -167,7 +167,7 @@ fn ingest(store: &Store, settings: &Settings, post: &Post, seen: chrono::DateTim
     store
         .ingest_with(
             &ingest,
-            settings.near.max_distance,
+            settings.near.bounds(),
             |prev, found| best_match(&cand, prev, found, &settings.near),
             |e, near| admit(e, near, &cand, &settings.canonical),
         )

@@ -121,7 +121,7 @@ fn main() {
         store
             .ingest_with(
                 &ingest,
-                settings.near.max_distance,
+                settings.near.bounds(),
                 |previous, found| best_match(&cand, previous, found, &settings.near),
                 |e, near| admit(e, near, &cand, &settings.canonical),
             )

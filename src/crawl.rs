@@ -1349,7 +1349,7 @@ fn spawn_writer(
                     Action::Ingest(candidate, ingest) => {
                         let (_, outcome) = store.ingest_with(
                             &ingest,
-                            settings.near.max_distance,
+                            settings.near.bounds(),
                             |previous, found| {
                                 dedup::best_match(&candidate, previous, found, &settings.near)
                             },

@@ -130,6 +130,16 @@ pub struct NearPolicy {
     pub join_revisions: bool,
 }
 
+impl NearPolicy {
+    /// The bounds a candidate must meet for the store to read it.
+    pub fn bounds(&self) -> crate::store::NearBounds {
+        crate::store::NearBounds {
+            max_distance: self.max_distance,
+            min_jaccard: self.min_jaccard,
+        }
+    }
+}
+
 impl Default for NearPolicy {
     /// The defaults measured in `tests/neardup_eval.rs` (see ARCHITECTURE.md).
     fn default() -> Self {

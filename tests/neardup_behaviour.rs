@@ -92,7 +92,7 @@ fn archive(store: &Store, s: &Settings, post: &Post, secs: i64) -> (Record, Outc
     store
         .ingest_with(
             &ingest,
-            s.near.max_distance,
+            s.near.bounds(),
             |prev, found| best_match(&cand, prev, found, &s.near),
             |e, near| admit(e, near, &cand, &s.canonical),
         )

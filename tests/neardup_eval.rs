@@ -264,7 +264,7 @@ fn run(docs: &[Doc], settings: &Settings) -> Vec<Option<RecordId>> {
             let (record, _) = store
                 .ingest_with(
                     &ingest,
-                    settings.near.max_distance,
+                    settings.near.bounds(),
                     |prev, found| best_match(&cand, prev, found, &settings.near),
                     |e, near| admit(e, near, &cand, &settings.canonical),
                 )

@@ -1,11 +1,16 @@
 //! The persistent frontier: one run's queue in sled, so a crash or Ctrl-C loses nothing.
 //!
-//! Three trees per run: `seen` (every URL the run has queued or decided on: the seen set lives
-//! on disk, not in memory), `queue` (host ‖ 0 ‖ sequence → entry, so each host's queue is a
-//! key range in FIFO order) and `inflight` (URL → entry taken for fetching). Taking an entry
-//! writes it to `inflight`, then removes it from `queue`; reopening the run moves everything
-//! still in flight back to the queue, so URLs that were being fetched at a crash are fetched
-//! again. In memory there is only a count of queued entries per host.
+//! Two trees per run: `seen` (every URL the run has queued or decided on: the seen set lives
+//! on disk, not in memory) and `queue` (host ‖ 0 ‖ sequence → entry, so each host's queue is
+//! a key range in FIFO order). Taking an entry for fetching writes nothing: the entry stays in
+//! `queue` until it is done (then it is removed) or requeued (then it moves to the back), and
+//! in memory a per-host cursor marks how far the host's range has been taken. Reopening the
+//! run therefore finds every entry that was in flight at a crash still queued, and fetches it
+//! again. In memory there are only counts and cursors per host and the keys of the entries in
+//! flight (bounded by the crawl's concurrency and its pending retries).
+//!
+//! Runs written before this layout also have an `inflight` tree (URL → entry); its entries
+//! are moved back to the queue when such a run is reopened.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -17,11 +22,14 @@ use super::{decode, encode, StoreError};
 use crate::frontier::{Entry, Frontier, FrontierError};
 use crate::model::RunId;
 
-/// Queued entries per host, and the round-robin order of hosts that have some.
+/// Queued entries per host, the round-robin order of hosts that have some, each host's
+/// cursor (the last queue key taken), and the queue key of every entry in flight.
 #[derive(Debug, Default)]
 struct Pending {
     counts: HashMap<String, u64>,
     order: VecDeque<String>,
+    cursors: HashMap<String, Vec<u8>>,
+    taken: HashMap<String, Vec<u8>>,
 }
 
 impl Pending {
@@ -75,6 +83,25 @@ fn host_prefix(host: &str) -> Vec<u8> {
     k
 }
 
+/// A host's queued entries after its cursor (those not taken yet), in FIFO order.
+fn untaken(queue: &sled::Tree, host: &str, cursor: Option<&Vec<u8>>) -> sled::Iter {
+    let prefix = host_prefix(host);
+    match cursor {
+        Some(after) => {
+            let mut end = prefix.clone();
+            // The byte after the separator: every key of this host sorts below it.
+            if let Some(last) = end.last_mut() {
+                *last = 1;
+            }
+            queue.range::<&[u8], _>((
+                std::ops::Bound::Excluded(&after[..]),
+                std::ops::Bound::Excluded(&end[..]),
+            ))
+        }
+        None => queue.scan_prefix(prefix),
+    }
+}
+
 impl SledFrontier {
     /// Opens (or creates) the frontier of `run`. Entries left in flight by a crash or a stop
     /// go back to the queue.
@@ -105,12 +132,13 @@ impl SledFrontier {
 
     /// Entries queued (not in flight).
     pub fn queued(&self) -> usize {
-        self.queue.len()
+        let p = self.lock();
+        usize::try_from(p.counts.values().sum::<u64>()).unwrap_or(usize::MAX)
     }
 
     /// Entries taken for fetching and not yet done.
     pub fn in_flight(&self) -> usize {
-        self.inflight.len()
+        self.lock().taken.len()
     }
 
     fn enqueue_moving_from_inflight(&self, entry: &Entry) -> Result<(), StoreError> {
@@ -159,13 +187,25 @@ impl Frontier for SledFrontier {
         self.seen
             .insert(entry.url.as_str().as_bytes(), &[])
             .map_err(err)?;
-        self.enqueue_moving_from_inflight(&entry).map_err(err)?;
+        // To the back of the host's queue: the new key is written before the old one goes, so
+        // a crash between the two leaves the entry queued twice (fetched again, harmlessly:
+        // ingest is idempotent within a run), never lost.
+        let key = queue_key(entry.host(), self.db.generate_id().map_err(err)?);
+        self.queue.insert(key, encode(&entry)).map_err(err)?;
+        let old = self.lock().taken.remove(entry.url.as_str());
+        if let Some(old) = old {
+            self.queue.remove(old).map_err(err)?;
+        }
         self.lock().add(entry.host());
         Ok(())
     }
 
     fn peek_host(&self, host: &str) -> Result<Option<Entry>, FrontierError> {
-        match self.queue.scan_prefix(host_prefix(host)).next() {
+        let next = {
+            let p = self.lock();
+            untaken(&self.queue, host, p.cursors.get(host)).next()
+        };
+        match next {
             Some(kv) => {
                 let (k, v) = kv.map_err(err)?;
                 Ok(Some(decode("frontier", &k, &v).map_err(err)?))
@@ -187,9 +227,7 @@ impl Frontier for SledFrontier {
                 pending.order.push_back(host);
                 continue;
             }
-            let first = self
-                .queue
-                .scan_prefix(host_prefix(&host))
+            let first = untaken(&self.queue, &host, pending.cursors.get(&host))
                 .next()
                 .transpose()
                 .map_err(err)?;
@@ -199,14 +237,12 @@ impl Frontier for SledFrontier {
                 continue;
             };
             let entry: Entry = decode("frontier", &key, &value).map_err(err)?;
-            // In flight first, then out of the queue: a crash between the two leaves the entry
-            // in both, so it is fetched again on resume, which ingest makes harmless (it is
-            // idempotent within a run). No transaction needed, and sled transactions are
-            // costly in memory at millions of operations.
-            self.inflight
-                .insert(entry.url.as_str().as_bytes(), &value)
-                .map_err(err)?;
-            self.queue.remove(&key).map_err(err)?;
+            // Nothing is written: the entry stays queued until it is done, so a crash now
+            // finds it queued on resume and it is fetched again.
+            pending.cursors.insert(host.clone(), key.to_vec());
+            pending
+                .taken
+                .insert(entry.url.as_str().to_string(), key.to_vec());
             let n = pending.counts.entry(host.clone()).or_default();
             *n = n.saturating_sub(1);
             if *n > 0 {
@@ -220,7 +256,10 @@ impl Frontier for SledFrontier {
     }
 
     fn done(&mut self, url: &Url) -> Result<(), FrontierError> {
-        self.inflight.remove(url.as_str().as_bytes()).map_err(err)?;
+        let key = self.lock().taken.remove(url.as_str());
+        if let Some(key) = key {
+            self.queue.remove(key).map_err(err)?;
+        }
         Ok(())
     }
 
@@ -229,13 +268,20 @@ impl Frontier for SledFrontier {
     }
 
     fn drain(&mut self) -> Result<Vec<Entry>, FrontierError> {
+        let taken: std::collections::HashSet<Vec<u8>> =
+            self.lock().taken.values().cloned().collect();
         let mut out = Vec::new();
         for kv in self.queue.iter() {
             let (k, v) = kv.map_err(err)?;
+            if taken.contains(&k[..]) {
+                continue;
+            }
             out.push(decode("frontier", &k, &v).map_err(err)?);
             self.queue.remove(k).map_err(err)?;
         }
-        *self.lock() = Pending::default();
+        let mut p = self.lock();
+        p.counts.clear();
+        p.order.clear();
         Ok(out)
     }
 

@@ -7,17 +7,19 @@
 //! `urls` (normalised URL → [`UrlState`]), `runs` (run id → [`Run`]) and `raw` (record id →
 //! the canonical copy's [`RawResponse`], deflate-compressed JSON, for WARC export). Other
 //! values are JSON. The search index has its own trees (see [`search`]). Near-duplicate
-//! detection adds `prints` (content hash → [`NearPrint`], binary), `bands` (band key ‖ content
-//! hash → record id ‖ simhash: the banded candidate index) and `versions` (normalised URL →
-//! every [`Version`] of the text it served, JSON).
+//! detection adds `prints` (content hash → [`NearPrint`], binary; the banded candidate index
+//! is built from it in memory, see [`near`]) and `versions` (normalised URL → every
+//! [`Version`] of the text it served, JSON).
 //!
 //! A record, its hash index entry, the sighting and the URL state are written in one sled
 //! transaction, so a crash never leaves an index pointing at nothing. Durability points are
 //! explicit ([`Store::flush`]); anything unflushed at a crash counts as not done.
 
 pub mod frontier;
+mod near;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::Utc;
 use serde::{de::DeserializeOwned, Serialize};
@@ -114,6 +116,24 @@ pub enum StoreError {
     Sled(#[from] sled::Error),
 }
 
+/// What a near-duplicate candidate must satisfy for the store to read its fingerprint: the
+/// near-duplicate policy's bounds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NearBounds {
+    /// Largest simhash Hamming distance.
+    pub max_distance: u32,
+    /// Smallest estimated shingle Jaccard similarity.
+    pub min_jaccard: f64,
+}
+
+impl NearBounds {
+    /// No bound: every text that shares a band key is a candidate.
+    pub const ANY: NearBounds = NearBounds {
+        max_distance: 64,
+        min_jaccard: 0.0,
+    };
+}
+
 /// Everything a crawl writes when a post enters the archive.
 #[derive(Clone, Debug)]
 pub struct Ingest {
@@ -160,8 +180,9 @@ pub struct Store {
     raw: sled::Tree,
     search: search::SearchTrees,
     prints: sled::Tree,
-    bands: sled::Tree,
     versions: sled::Tree,
+    /// Built on the first lookup (see [`near`]); shared by clones, used by the single writer.
+    near: Arc<Mutex<Option<near::NearIndex>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -258,10 +279,14 @@ impl Store {
             raw: tree("raw")?,
             search: search::SearchTrees::open(&db).map_err(open_err)?,
             prints: tree("prints")?,
-            bands: tree("bands")?,
             versions: tree("versions")?,
+            near: Arc::default(),
             db,
         };
+        // Schema 2 kept the band index on disk; it is derived data, now held in memory.
+        if db_has_tree(&store.db, "bands") {
+            store.db.drop_tree("bands")?;
+        }
         store.check_schema()?;
         Ok(store)
     }
@@ -399,16 +424,15 @@ impl Store {
         M: FnOnce(Option<&Version>, &[NearCandidate]) -> Option<NearMatch>,
         F: Fn(Option<Record>, Option<&NearMatch>) -> (Record, Outcome),
     {
-        self.ingest_with(ingest, u32::MAX, find_near, decide)
+        self.ingest_with(ingest, NearBounds::ANY, find_near, decide)
     }
 
-    /// [`Store::ingest`] reading only candidates within `max_distance` (simhash Hamming
-    /// distance) of the post: pass the near-duplicate policy's bound so that far candidates
-    /// cost no fingerprint read.
+    /// [`Store::ingest`] reading only candidates within the near-duplicate policy's `bounds`,
+    /// so that far candidates cost no fingerprint read.
     pub fn ingest_with<M, F>(
         &self,
         ingest: &Ingest,
-        max_distance: u32,
+        bounds: NearBounds,
         find_near: M,
         decide: F,
     ) -> Result<(Record, Outcome), StoreError>
@@ -416,12 +440,13 @@ impl Store {
         M: FnOnce(Option<&Version>, &[NearCandidate]) -> Option<NearMatch>,
         F: Fn(Option<Record>, Option<&NearMatch>) -> (Record, Outcome),
     {
-        let near = if self.hashes.contains_key(ingest.hash.0)? {
+        let new_hash = !self.hashes.contains_key(ingest.hash.0)?;
+        let near = if !new_hash {
             None
         } else {
             let previous = self.versions(&ingest.sighting.url)?.pop();
             let found = match &ingest.near {
-                Some(print) => self.near_candidates(print, max_distance)?,
+                Some(print) => self.near_candidates(print, bounds)?,
                 None => Vec::new(),
             };
             find_near(previous.as_ref(), &found)
@@ -436,7 +461,6 @@ impl Store {
             &self.raw,
             &self.search.pending,
             &self.prints,
-            &self.bands,
             &self.versions,
         );
         let result = trees.transaction(
@@ -449,7 +473,6 @@ impl Store {
                 raw,
                 search_pending,
                 prints,
-                bands,
                 versions,
             )| {
                 let abort = ConflictableTransactionError::Abort;
@@ -531,12 +554,6 @@ impl Store {
                 }
                 if let (None, Some(print)) = (&known, &ingest.near) {
                     prints.insert(&ingest.hash.0, print.to_bytes())?;
-                    let mut entry = record.id.0.to_vec();
-                    entry.extend_from_slice(&print.simhash.to_be_bytes());
-                    for mut key in print.band_keys() {
-                        key.extend_from_slice(&ingest.hash.0);
-                        bands.insert(key, entry.as_slice())?;
-                    }
                 }
                 let mut sighting = ingest.sighting.clone();
                 sighting.record = record.id;
@@ -573,10 +590,19 @@ impl Store {
                 Ok((record, outcome))
             },
         );
-        result.map_err(|e| match e {
+        let (record, outcome) = result.map_err(|e| match e {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => StoreError::Sled(e),
-        })
+        })?;
+        // Indexed once committed, so the index never names a text the store lacks. If the
+        // index is not built yet, building it later reads this text from `prints`.
+        if let (true, Some(print)) = (new_hash, &ingest.near) {
+            let mut index = self.near.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(index) = index.as_mut() {
+                index.insert(near::Doc::new(ingest.hash, record.id, print), print);
+            }
+        }
+        Ok((record, outcome))
     }
 
     /// The raw response of a record's canonical copy, if it was kept.
@@ -593,44 +619,71 @@ impl Store {
     }
 
     /// Stored content hashes that share at least one band key with `print` and whose simhash
-    /// is within `max_distance` of it, with their records and fingerprints: the candidates a
-    /// near-duplicate check looks at. Band entries carry the simhash, so far candidates are
-    /// dropped without reading their fingerprint; at most a bounded number of entries is read
-    /// per band, so a bucket of generic text cannot make lookups grow with the store.
+    /// and sketch are within `bounds`, with their records and fingerprints: the candidates a
+    /// near-duplicate check looks at. The band index is in memory (built on first use from
+    /// `prints`), so far candidates are dropped without reading their fingerprint, and at most
+    /// a bounded number of entries is read per band, so a bucket of generic text cannot make
+    /// lookups grow with the store.
     pub fn near_candidates(
         &self,
         print: &NearPrint,
-        max_distance: u32,
+        bounds: NearBounds,
     ) -> Result<Vec<NearCandidate>, StoreError> {
-        let mut seen: Vec<[u8; 32]> = Vec::new();
-        let mut out = Vec::new();
-        for key in print.band_keys() {
-            for kv in self.bands.scan_prefix(&key).take(MAX_PER_BAND) {
-                let (k, v) = kv?;
-                let (Ok(hash), Some(Ok(record)), Some(Ok(simhash))) = (
-                    <[u8; 32]>::try_from(&k[key.len()..]),
-                    v.get(..16).map(<[u8; 16]>::try_from),
-                    v.get(16..24).map(<[u8; 8]>::try_from),
-                ) else {
-                    continue;
-                };
-                if seen.contains(&hash) {
-                    continue;
-                }
-                seen.push(hash);
-                if (u64::from_be_bytes(simhash) ^ print.simhash).count_ones() > max_distance {
-                    continue;
-                }
-                if let Some(p) = self.near_print(&ContentHash(hash))? {
-                    out.push(NearCandidate {
-                        hash: ContentHash(hash),
-                        record: RecordId(record),
-                        print: p,
-                    });
-                }
+        let docs = {
+            let mut index = self.near.lock().unwrap_or_else(PoisonError::into_inner);
+            if index.is_none() {
+                *index = Some(self.build_near_index()?);
+            }
+            index
+                .as_ref()
+                .map(|i| i.candidates(print, bounds, MAX_PER_BAND))
+                .unwrap_or_default()
+        };
+        let mut out = Vec::with_capacity(docs.len());
+        for doc in docs {
+            if let Some(p) = self.near_print(&doc.hash)? {
+                out.push(NearCandidate {
+                    hash: doc.hash,
+                    record: doc.record,
+                    print: p,
+                });
             }
         }
         Ok(out)
+    }
+
+    /// The band index over every stored fingerprint.
+    fn build_near_index(&self) -> Result<near::NearIndex, StoreError> {
+        let started = std::time::Instant::now();
+        let mut index = near::NearIndex::default();
+        for kv in self.prints.iter() {
+            let (k, v) = kv?;
+            let (Ok(hash), Ok(print)) = (<[u8; 32]>::try_from(&k[..]), NearPrint::from_bytes(&v))
+            else {
+                return Err(StoreError::Corrupt {
+                    tree: "prints",
+                    key: format!("{:02x?}", &k[..]),
+                    detail: "not a content hash and a fingerprint".into(),
+                });
+            };
+            let Some(record) = self.hashes.get(hash)? else {
+                // A fingerprint without its hash entry belongs to no record: nothing to join.
+                continue;
+            };
+            let Ok(record) = <[u8; 16]>::try_from(&record[..]) else {
+                continue;
+            };
+            index.insert(
+                near::Doc::new(ContentHash(hash), RecordId(record), &print),
+                &print,
+            );
+        }
+        tracing::debug!(
+            texts = index.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "near-duplicate index built"
+        );
+        Ok(index)
     }
 
     /// The stored near-duplicate fingerprint of a content hash.
@@ -795,6 +848,10 @@ fn decompress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(bytes.len() * 3);
     flate2::read::DeflateDecoder::new(bytes).read_to_end(&mut out)?;
     Ok(out)
+}
+
+fn db_has_tree(db: &sled::Db, name: &str) -> bool {
+    db.tree_names().iter().any(|n| &n[..] == name.as_bytes())
 }
 
 fn decode_body(key: &[u8], v: &[u8]) -> Result<Vec<String>, StoreError> {
