@@ -336,7 +336,13 @@ pub async fn crawl_with(
         if stopping && s.tasks.is_empty() {
             break;
         }
-        let wake = s.next_wake();
+        // With every slot busy a finishing task wakes the loop anyway: no timer needed (and
+        // computing it walks every pending host, once per page).
+        let wake = if s.tasks.len() >= settings.limits.concurrency {
+            Instant::now() + Duration::from_secs(3600)
+        } else {
+            s.next_wake()
+        };
         let writes = s.writes.clone();
         tokio::select! {
             Some(joined) = s.tasks.join_next() => match joined {
@@ -480,25 +486,26 @@ struct Scheduler {
 
 impl Scheduler {
     fn host(&mut self, name: &str) -> &mut Host {
-        let robots_on = self.settings.robots.enabled;
-        let delay = self.settings.limits.per_host_delay;
-        let obey = self
-            .settings
-            .scope
-            .sites
-            .iter()
-            .find(|s| s.hosts.iter().any(|h| crate::scope::host_matches(h, name)))
-            .is_none_or(|s| s.obey_robots);
-        self.hosts.entry(name.to_string()).or_insert_with(|| Host {
-            in_flight: 0,
-            next_start: Instant::now(),
-            delay,
-            failures: 0,
-            robots: if robots_on && obey {
-                RobotsState::Unknown
-            } else {
-                RobotsState::Ready(Rules::AllowAll)
-            },
+        let settings = &self.settings;
+        // Looked up on every launch: the site scan only runs when the host is new.
+        self.hosts.entry(name.to_string()).or_insert_with(|| {
+            let obey = settings
+                .scope
+                .sites
+                .iter()
+                .find(|s| s.hosts.iter().any(|h| crate::scope::host_matches(h, name)))
+                .is_none_or(|s| s.obey_robots);
+            Host {
+                in_flight: 0,
+                next_start: Instant::now(),
+                delay: settings.limits.per_host_delay,
+                failures: 0,
+                robots: if settings.robots.enabled && obey {
+                    RobotsState::Unknown
+                } else {
+                    RobotsState::Ready(Rules::AllowAll)
+                },
+            }
         })
     }
 

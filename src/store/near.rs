@@ -9,8 +9,9 @@
 //! sled (`prints`), so the index is derived data: it is rebuilt from `prints` and `hashes`
 //! the first time a process ingests a new text.
 //!
-//! Memory: about 0.5 KiB per distinct text (a 4-byte chain link and a hash-table entry per
-//! band, plus the text's hash, record and simhash), e.g. ~50 MiB for 100,000 texts.
+//! Memory: about 0.6 KiB per distinct text (a 4-byte chain link and a hash-table entry per
+//! band, plus the text's hash, record, simhash and a 64-byte MinHash sketch), e.g. ~60 MiB
+//! for 100,000 texts.
 
 use std::collections::HashMap;
 
@@ -32,17 +33,17 @@ pub(crate) struct Doc {
     pub record: RecordId,
     /// Its simhash, so far candidates are dropped without reading their fingerprint.
     pub simhash: u64,
-    /// The low four bits of its first 64 MinHash slots, so clearly dissimilar candidates are
-    /// dropped without reading their fingerprint either.
+    /// The low four bits of its 128 MinHash slots, so dissimilar candidates are dropped
+    /// without reading their fingerprint either.
     pub sketch: [u8; SKETCH_BYTES],
 }
 
 /// Bytes of a [`Doc::sketch`].
-pub(crate) const SKETCH_BYTES: usize = 32;
-/// A sketch estimate this far below the Jaccard threshold rejects a candidate. With 64
-/// four-bit samples the estimate's standard error is about 0.07 at Jaccard 0.5, so a true
-/// match is lost this way with probability below 1e-4.
-const SKETCH_SLACK: f64 = 0.25;
+pub(crate) const SKETCH_BYTES: usize = 64;
+/// A sketch estimate this far below the Jaccard threshold rejects a candidate. With 128
+/// four-bit samples the estimate's standard error is under 0.05 at Jaccard 0.5, so a true
+/// match is lost this way with probability below 1e-4 (four standard errors).
+const SKETCH_SLACK: f64 = 0.2;
 
 impl Doc {
     /// The entry for a text.
