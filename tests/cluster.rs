@@ -132,12 +132,17 @@ fn a_killed_worker_loses_its_hosts_and_nothing_else() {
         })
         .collect();
     // Wait until some worker holds a host and has finished pages, then kill it with SIGKILL.
-    let (victim, hosts) = wait_for("a worker holding a host mid-crawl", || {
+    let (victim, hosts) = wait_for("a worker holding a host with work queued", || {
         let s = status(&redis.url()).ok()?;
-        s.workers
-            .iter()
-            .find(|w| w.alive && !w.hosts.is_empty() && w.done >= 20 && s.queued > 20)
-            .map(|w| (w.name.clone(), w.hosts.clone()))
+        s.workers.iter().find_map(|w| {
+            let busy: Vec<String> = w
+                .hosts
+                .iter()
+                .filter(|h| s.queues.get(*h).is_some_and(|n| *n >= 5))
+                .cloned()
+                .collect();
+            (w.alive && w.done >= 20 && !busy.is_empty()).then(|| (w.name.clone(), busy))
+        })
     });
     let index = workers.iter().position(|w| w.name == victim).unwrap();
     let mut killed = workers.remove(index);
