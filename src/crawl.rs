@@ -304,7 +304,7 @@ async fn crawl_in(
         None => store.begin_run(options.resume)?,
     };
     let mut frontier = match cluster {
-        Some(c) => AnyFrontier::Cluster(c.frontier(store.clone())),
+        Some(c) => AnyFrontier::Cluster(Box::new(c.frontier(store.clone()))),
         None => AnyFrontier::Local(store.frontier(run.id)?),
     };
     let started = Instant::now();

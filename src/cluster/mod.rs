@@ -321,6 +321,7 @@ impl Cluster {
             lease_ms: self.settings.lease.as_millis() as u64,
             deadline_ms: self.settings.deadline.as_millis() as u64,
             lost_warned: false,
+            last_renew: Instant::now(),
         }
     }
 
@@ -428,6 +429,7 @@ struct Heartbeat {
     lease_ms: u64,
     deadline_ms: u64,
     lost_warned: bool,
+    last_renew: Instant,
 }
 
 impl Heartbeat {
@@ -472,7 +474,15 @@ impl Heartbeat {
             for h in &release {
                 s.forget(h);
             }
-            let renew: Vec<String> = s.taken.keys().cloned().collect();
+            // Deadlines are pushed out a few times per deadline, not every tick: each renewal
+            // is a command per URL in flight.
+            let renew: Vec<String> =
+                if self.last_renew.elapsed() >= Duration::from_millis(self.deadline_ms / 4) {
+                    self.last_renew = Instant::now();
+                    s.taken.keys().cloned().collect()
+                } else {
+                    Vec::new()
+                };
             let keep: Vec<String> = s.held.keys().cloned().collect();
             let taken = s.taken.len();
             (requeue, release, renew, keep, taken, s.generation)
@@ -631,15 +641,15 @@ fn parse_tick(v: &redis::Value) -> Option<Tick> {
 pub enum AnyFrontier {
     /// One machine: the persistent frontier in sled.
     Local(SledFrontier),
-    /// A worker of a cluster: the frontier in Redis.
-    Cluster(RedisFrontier),
+    /// A worker of a cluster: the frontier in Redis (boxed: it carries a connection).
+    Cluster(Box<RedisFrontier>),
 }
 
 impl Clone for AnyFrontier {
     fn clone(&self) -> Self {
         match self {
             AnyFrontier::Local(f) => AnyFrontier::Local(f.clone()),
-            AnyFrontier::Cluster(f) => AnyFrontier::Cluster(f.clone()),
+            AnyFrontier::Cluster(f) => AnyFrontier::Cluster(Box::new(RedisFrontier::clone(f))),
         }
     }
 }

@@ -51,6 +51,18 @@ pub struct ClusterStatus {
     pub pages_per_sec: f64,
 }
 
+/// One pipeline's answer: server time, finished, workers with their alive-until, hosts with
+/// work, URLs in flight, URLs seen, URLs reaped.
+type Overview = (
+    (u64, u64),
+    bool,
+    Vec<(String, f64)>,
+    Vec<String>,
+    u64,
+    u64,
+    Option<u64>,
+);
+
 fn field(map: &BTreeMap<String, String>, k: &str) -> f64 {
     map.get(k).and_then(|v| v.parse().ok()).unwrap_or(0.0)
 }
@@ -70,15 +82,7 @@ pub fn status(url: &str) -> Result<ClusterStatus, ClusterError> {
         return Ok(out);
     }
     let p = run_prefix(RunId(out.run));
-    let (time, finished, workers, hosts, in_flight, seen, reaped): (
-        (u64, u64),
-        bool,
-        Vec<(String, f64)>,
-        Vec<String>,
-        u64,
-        u64,
-        Option<u64>,
-    ) = conn.run(|con| {
+    let (time, finished, workers, hosts, in_flight, seen, reaped): Overview = conn.run(|con| {
         redis::pipe()
             .cmd("TIME")
             .cmd("EXISTS")
