@@ -69,6 +69,28 @@ struct RawConfig {
     normalise: RawNormalise,
     dedup: RawDedup,
     site: Vec<RawSite>,
+    cluster: RawCluster,
+}
+
+/// `[cluster]`: where the shared frontier and dedup index live (empty `url`: one machine).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawCluster {
+    url: String,
+    worker: String,
+    lease_ms: u64,
+    deadline_ms: u64,
+}
+
+impl Default for RawCluster {
+    fn default() -> Self {
+        RawCluster {
+            url: String::new(),
+            worker: String::new(),
+            lease_ms: 10_000,
+            deadline_ms: 30_000,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -289,6 +311,47 @@ pub struct Overrides {
     pub per_host_delay_ms: Option<u64>,
     /// `--user-agent`.
     pub user_agent: Option<String>,
+    /// `--cluster redis://HOST:PORT/DB`: crawl as one worker of a cluster.
+    pub cluster: Option<String>,
+    /// `--worker NAME`: this worker's name in the cluster.
+    pub worker: Option<String>,
+}
+
+/// A crawl worker's place in a cluster (`[cluster]`, `--cluster`, `--worker`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterSettings {
+    /// The Redis server, e.g. `redis://127.0.0.1:6379/0`.
+    pub url: String,
+    /// This worker's name: unique in the cluster, stable across restarts.
+    pub worker: String,
+    /// How long a host lease lasts unless renewed.
+    pub lease: Duration,
+    /// How long a URL taken for fetching may stay in flight unless renewed.
+    pub deadline: Duration,
+}
+
+/// Checks a Redis URL the way `trawl` accepts it: `redis://[user:pass@]HOST[:PORT][/DB]`.
+pub fn check_redis_url(url: &str) -> Result<(), String> {
+    let parsed = Url::parse(url)
+        .map_err(|e| format!("`{url}` is not a URL ({e}); expected redis://HOST:PORT/DB"))?;
+    if parsed.scheme() != "redis" {
+        return Err(format!(
+            "`{url}` has scheme `{}`; expected redis://HOST:PORT/DB (TLS is not supported)",
+            parsed.scheme()
+        ));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!(
+            "`{url}` names no host; expected redis://HOST:PORT/DB"
+        ));
+    }
+    let db = parsed.path().trim_start_matches('/');
+    if !db.is_empty() && db.parse::<u32>().is_err() {
+        return Err(format!(
+            "`{url}`: database `{db}` is not a number; expected redis://HOST:PORT/DB"
+        ));
+    }
+    Ok(())
 }
 
 /// Crawl-loop limits.
@@ -344,6 +407,8 @@ pub struct Settings {
     pub canonical: CanonicalPolicy,
     /// When a similar body joins a record as a near-duplicate.
     pub near: NearPolicy,
+    /// The cluster this process crawls in, if any (`None`: one machine, sled only).
+    pub cluster: Option<ClusterSettings>,
 }
 
 impl Settings {
@@ -505,6 +570,7 @@ impl Validator<'_> {
         })?;
 
         let (canonical_order, near) = self.dedup(&raw.dedup)?;
+        let cluster = self.cluster(&raw.cluster, o)?;
         let user_agent = o.user_agent.clone().unwrap_or_else(|| c.user_agent.clone());
         let robots_agent = product_token(&user_agent).to_string();
         if !c.robots {
@@ -569,7 +635,73 @@ impl Validator<'_> {
             },
             near,
             scope,
+            cluster,
         })
+    }
+
+    fn cluster(
+        &self,
+        c: &RawCluster,
+        o: &Overrides,
+    ) -> Result<Option<ClusterSettings>, ConfigError> {
+        let url = match &o.cluster {
+            Some(u) => {
+                check_redis_url(u).map_err(|m| self.cli_err("--cluster", m))?;
+                u.clone()
+            }
+            None if c.url.is_empty() => {
+                if o.worker.is_some() {
+                    return Err(self.cli_err(
+                        "--worker",
+                        "needs --cluster redis://HOST:PORT/DB (or cluster.url in the config)",
+                    ));
+                }
+                return Ok(None);
+            }
+            None => {
+                check_redis_url(&c.url).map_err(|m| self.err("cluster.url", m))?;
+                c.url.clone()
+            }
+        };
+        let worker = match (&o.worker, c.worker.is_empty()) {
+            (Some(w), _) => w.clone(),
+            (None, false) => c.worker.clone(),
+            // A name must be stable for a restarted worker to resume; the process id is only
+            // a fallback for one-off workers.
+            (None, true) => format!("worker-{}", std::process::id()),
+        };
+        if worker.is_empty()
+            || worker.len() > 64
+            || !worker
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
+        {
+            let m = format!(
+                "worker name `{worker}` must be 1-64 characters of letters, digits, `-`, `_`, `.`"
+            );
+            return Err(match o.worker {
+                Some(_) => self.cli_err("--worker", m),
+                None => self.err("cluster.worker", m),
+            });
+        }
+        if c.lease_ms < 100 {
+            return Err(self.err("cluster.lease_ms", "must be at least 100"));
+        }
+        if c.deadline_ms < c.lease_ms {
+            return Err(self.err(
+                "cluster.deadline_ms",
+                format!(
+                    "must be at least cluster.lease_ms ({}): a URL must not return to the queue while its host is still leased",
+                    c.lease_ms
+                ),
+            ));
+        }
+        Ok(Some(ClusterSettings {
+            url,
+            worker,
+            lease: Duration::from_millis(c.lease_ms),
+            deadline: Duration::from_millis(c.deadline_ms),
+        }))
     }
 
     fn dedup(&self, d: &RawDedup) -> Result<(Vec<Criterion>, NearPolicy), ConfigError> {
@@ -1301,5 +1433,62 @@ mod tests {
         );
         assert!(parse_resolve("a.test=nowhere").is_err());
         assert!(parse_resolve("=1.2.3.4:5").is_err());
+    }
+
+    #[test]
+    fn cluster_is_off_unless_asked_for_and_checked_once() {
+        assert_eq!(load(MINIMAL).unwrap().cluster, None);
+        let o = Overrides {
+            cluster: Some("redis://127.0.0.1:6390/2".into()),
+            worker: Some("w1".into()),
+            ..Default::default()
+        };
+        let s = Settings::from_toml(MINIMAL, "t.toml", &o).unwrap();
+        let c = s.cluster.unwrap();
+        assert_eq!(
+            (c.url.as_str(), c.worker.as_str()),
+            ("redis://127.0.0.1:6390/2", "w1")
+        );
+        assert_eq!(c.lease, Duration::from_secs(10));
+        let from_file = load(&format!("{MINIMAL}\n[cluster]\nurl = \"redis://r.test\"\nworker = \"a\"\nlease_ms = 500\ndeadline_ms = 900\n"))
+            .unwrap()
+            .cluster
+            .unwrap();
+        assert_eq!(
+            (from_file.lease, from_file.deadline),
+            (Duration::from_millis(500), Duration::from_millis(900))
+        );
+        for bad in ["http://x:1/0", "redis://", "redis://h:1/zero", "not a url"] {
+            let o = Overrides {
+                cluster: Some(bad.into()),
+                ..Default::default()
+            };
+            let e = Settings::from_toml(MINIMAL, "t.toml", &o)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("--cluster") && e.contains("redis://HOST:PORT/DB"),
+                "{bad}: {e}"
+            );
+        }
+        let e = load(&format!(
+            "{MINIMAL}\n[cluster]\nurl = \"redis://h\"\nlease_ms = 5000\ndeadline_ms = 10\n"
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("cluster.deadline_ms"), "{e}");
+        let o = Overrides {
+            worker: Some("w1".into()),
+            ..Default::default()
+        };
+        assert!(Settings::from_toml(MINIMAL, "t.toml", &o)
+            .unwrap_err()
+            .to_string()
+            .contains("--worker"));
+        let o = Overrides {
+            cluster: Some("redis://h".into()),
+            worker: Some("no spaces".into()),
+            ..Default::default()
+        };
+        assert!(Settings::from_toml(MINIMAL, "t.toml", &o).is_err());
     }
 }

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinSet;
 use url::Url;
 
+use crate::cluster::{AnyFrontier, Claims, Cluster, ClusterError};
 use crate::config::Settings;
 use crate::dedup::{self, Candidate};
 use crate::extract::{self, api, feed, Extraction};
@@ -29,7 +30,6 @@ use crate::fetch::{self, charset, FetchError, Fetcher, Validators};
 use crate::frontier::{Entry, Frontier, FrontierError};
 use crate::model::{Outcome, RawResponse, RecordId, Run, RunEnd, RunId, Sighting, UrlState};
 use crate::scope::PageKind;
-use crate::store::frontier::SledFrontier;
 use crate::store::{Ingest, Store, StoreError};
 
 /// Why a crawl could not run (as opposed to URLs failing, which a crawl survives).
@@ -44,6 +44,9 @@ pub enum CrawlError {
     /// The frontier's storage failed.
     #[error(transparent)]
     Frontier(#[from] FrontierError),
+    /// The cluster's Redis refused something (being unreachable is waited out instead).
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
     /// The configuration has nothing to crawl.
     #[error("no seeds: give --seed URL or set crawl.seeds in the config")]
     NoSeeds,
@@ -261,15 +264,49 @@ pub async fn crawl(
 pub async fn crawl_with(
     settings: Arc<Settings>,
     store: &Store,
+    stop: watch::Receiver<bool>,
+    options: CrawlOptions,
+) -> Result<CrawlSummary, CrawlError> {
+    crawl_in(settings, store, stop, options, None).await
+}
+
+/// [`crawl`] as one worker of `cluster`: the frontier and the dedup index are the cluster's
+/// (in Redis), the archive is `store`, filed under the cluster's run id.
+pub async fn crawl_cluster(
+    settings: Arc<Settings>,
+    store: &Store,
+    stop: watch::Receiver<bool>,
+    cluster: &Cluster,
+) -> Result<CrawlSummary, CrawlError> {
+    crawl_in(
+        settings,
+        store,
+        stop,
+        CrawlOptions::default(),
+        Some(cluster),
+    )
+    .await
+}
+
+async fn crawl_in(
+    settings: Arc<Settings>,
+    store: &Store,
     mut stop: watch::Receiver<bool>,
     options: CrawlOptions,
+    cluster: Option<&Cluster>,
 ) -> Result<CrawlSummary, CrawlError> {
     if settings.seeds.is_empty() {
         return Err(CrawlError::NoSeeds);
     }
     let fetcher = Fetcher::new(&settings.fetch)?;
-    let (run, resumed) = store.begin_run(options.resume)?;
-    let mut frontier = store.frontier(run.id)?;
+    let (run, resumed) = match cluster {
+        Some(c) => store.begin_numbered_run(c.run())?,
+        None => store.begin_run(options.resume)?,
+    };
+    let mut frontier = match cluster {
+        Some(c) => AnyFrontier::Cluster(Box::new(c.frontier(store.clone()))),
+        None => AnyFrontier::Local(store.frontier(run.id)?),
+    };
     let started = Instant::now();
     if resumed {
         tracing::info!(run = %run.id, queued = frontier.queued(), "resuming an unfinished crawl");
@@ -296,6 +333,7 @@ pub async fn crawl_with(
     let writer = spawn_writer(
         store.clone(),
         frontier.clone(),
+        cluster.map(Cluster::claims),
         settings.clone(),
         run.clone(),
         rx,
@@ -470,7 +508,7 @@ struct Scheduler {
     run: RunId,
     tx: mpsc::UnboundedSender<Write>,
     writes: Arc<InFlightWrites>,
-    frontier: SledFrontier,
+    frontier: AnyFrontier,
     /// Entries waiting for a retry, by due time.
     retries: BinaryHeap<Reverse<Delayed>>,
     retry_seq: u64,
@@ -737,7 +775,13 @@ impl Scheduler {
             })
             .min();
         let retry = self.retries.peek().map(|Reverse(d)| d.due);
-        hosts.into_iter().chain(retry).min().unwrap_or(far)
+        let frontier = self.frontier.wake_at();
+        hosts
+            .into_iter()
+            .chain(retry)
+            .chain(frontier)
+            .min()
+            .unwrap_or(far)
     }
 
     fn finished(&mut self, finished: Finished) {
@@ -1333,7 +1377,8 @@ fn archived(
 /// The single writer: dedup + store, frontier pushes and done marks, and the summary.
 fn spawn_writer(
     store: Store,
-    mut frontier: SledFrontier,
+    mut frontier: AnyFrontier,
+    mut claims: Option<Claims>,
     settings: Arc<Settings>,
     run: Run,
     mut rx: mpsc::UnboundedReceiver<Write>,
@@ -1350,20 +1395,50 @@ fn spawn_writer(
                 .and_then(|u| u.host_str().map(str::to_string))
                 .unwrap_or_default()
         };
-        while let Some(w) = rx.blocking_recv() {
+        loop {
+            let w = match rx.try_recv() {
+                Ok(w) => w,
+                Err(_) => {
+                    // Nothing waiting: the moment to report a batch of finished pages to a
+                    // cluster's frontier (never pending on one machine).
+                    let wait = frontier.flush_batch()?;
+                    // What was reported may let the scheduler start more.
+                    writes.changed.notify_one();
+                    let next = match wait {
+                        // A batch is pending: wait for the next write only until it is due.
+                        Some(wait) => {
+                            let runtime = tokio::runtime::Handle::current();
+                            match runtime.block_on(tokio::time::timeout(wait, rx.recv())) {
+                                Ok(next) => next,
+                                Err(_) => continue,
+                            }
+                        }
+                        None => rx.blocking_recv(),
+                    };
+                    match next {
+                        Some(w) => w,
+                        None => break,
+                    }
+                }
+            };
             let result = (|| -> Result<(), CrawlError> {
                 match w.action {
                     Action::Ingest(candidate, ingest) => {
-                        let (_, outcome) = store.ingest_with(
-                            &ingest,
-                            settings.near.bounds(),
-                            |previous, found| {
-                                dedup::best_match(&candidate, previous, found, &settings.near)
-                            },
-                            |existing, near| {
-                                dedup::admit(existing, near, &candidate, &settings.canonical)
-                            },
-                        )?;
+                        let (_, outcome) = match claims.as_mut() {
+                            Some(claims) => {
+                                claims.ingest(&store, &ingest, &candidate, &settings)?
+                            }
+                            None => store.ingest_with(
+                                &ingest,
+                                settings.near.bounds(),
+                                |previous, found| {
+                                    dedup::best_match(&candidate, previous, found, &settings.near)
+                                },
+                                |existing, near| {
+                                    dedup::admit(existing, near, &candidate, &settings.canonical)
+                                },
+                            )?,
+                        };
                         summary.count(&ingest.sighting.host, &outcome);
                     }
                     Action::State(s) => {
@@ -1372,9 +1447,7 @@ fn spawn_writer(
                     }
                     Action::Fresh => summary.fresh += 1,
                 }
-                for entry in w.links {
-                    frontier.push(entry)?;
-                }
+                frontier.push_links(w.links)?;
                 for url in w.depth_skipped {
                     if frontier.mark_seen(&url)? {
                         let outcome = Outcome::Skipped {
@@ -1394,6 +1467,7 @@ fn spawn_writer(
             writes.changed.notify_one();
             result?;
         }
+        frontier.finish_batch()?;
         Ok(summary)
     })
 }

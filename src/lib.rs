@@ -4,8 +4,10 @@
 //! [`scope`]/[`frontier`] → [`fetch`] → [`extract`] → [`fingerprint`] → [`dedup`] → [`store`]
 //! → [`query`]. [`crawl`] wires the stages together; [`config`] turns a TOML file and flags
 //! into the validated [`config::Settings`] they consume; [`model`] holds the shared data types;
-//! [`demo`] generates and serves the demo mirror network that the demo and the tests crawl.
+//! [`demo`] generates and serves the demo mirror network that the demo and the tests crawl;
+//! [`cluster`] lets several crawl workers share a frontier and a dedup index in Redis.
 
+pub mod cluster;
 pub mod config;
 pub mod crawl;
 pub mod dedup;

@@ -32,6 +32,8 @@ fn main() -> ExitCode {
         Command::Dupes(a) => cli::dupes::run(&cli.store, config, a),
         Command::History(a) => cli::history::run(&cli.store, config, a),
         Command::Extract(a) => cli::extract::run(config, a),
+        Command::Cluster(a) => cli::cluster::run(config, a),
+        Command::Merge(a) => cli::merge::run(config, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

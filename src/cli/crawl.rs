@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use clap::Args;
 use tokio::sync::watch;
+use trawl::cluster::Cluster;
 use trawl::config::{Overrides, Settings};
 use trawl::crawl::{self, CrawlSummary};
 use trawl::store::Store;
@@ -59,8 +60,23 @@ impl CrawlFlags {
             per_host_concurrency: self.per_host_concurrency,
             per_host_delay_ms: self.delay_ms,
             user_agent: self.user_agent.clone(),
+            cluster: None,
+            worker: None,
         }
     }
+}
+
+/// Flags that make a crawl one worker of a cluster (see README, "Scaling out").
+#[derive(Debug, Args, Default, Clone)]
+pub struct ClusterFlags {
+    /// Crawl as one worker of a cluster whose frontier and dedup index live in this Redis
+    /// server (overrides `cluster.url`); without it (and without `[cluster]`), one machine.
+    #[arg(long, value_name = "redis://HOST:PORT/DB")]
+    pub cluster: Option<String>,
+    /// This worker's name in the cluster: unique, and the same when a worker is restarted
+    /// (overrides `cluster.worker`).
+    #[arg(long, value_name = "NAME")]
+    pub worker: Option<String>,
 }
 
 /// Arguments of `trawl crawl`.
@@ -74,6 +90,8 @@ pub struct CrawlArgs {
     #[command(flatten)]
     flags: CrawlFlags,
     #[command(flatten)]
+    cluster: ClusterFlags,
+    #[command(flatten)]
     format: FormatArg,
 }
 
@@ -85,7 +103,10 @@ pub fn run(store_dir: &Path, config: Option<&Path>, args: &CrawlArgs) -> Result<
         )
         .into());
     };
-    let settings = Settings::load(Some(config), &args.flags.overrides(Vec::new()))?;
+    let mut overrides = args.flags.overrides(Vec::new());
+    overrides.cluster = args.cluster.cluster.clone();
+    overrides.worker = args.cluster.worker.clone();
+    let settings = Settings::load(Some(config), &overrides)?;
     let runtime = runtime()?;
     let options = trawl::crawl::CrawlOptions {
         resume: !args.flags.fresh,
@@ -95,7 +116,18 @@ pub fn run(store_dir: &Path, config: Option<&Path>, args: &CrawlArgs) -> Result<
         // start-up is a graceful stop, never an abrupt one.
         let stop = stop_signal();
         let store = Store::open(store_dir)?;
-        let summary = crawl::crawl_with(Arc::new(settings), &store, stop, options).await?;
+        let summary = match settings.cluster.clone() {
+            None => crawl::crawl_with(Arc::new(settings), &store, stop, options).await?,
+            Some(c) => {
+                let cluster = Cluster::join(&c, args.flags.fresh)?;
+                let result = crawl::crawl_cluster(Arc::new(settings), &store, stop, &cluster).await;
+                // Leases and unfinished entries go back even when the crawl failed.
+                let left = cluster.leave();
+                let summary = result?;
+                left?;
+                summary
+            }
+        };
         index_for_search(&store)?;
         Ok::<_, anyhow::Error>((summary, store))
     })?;

@@ -1,6 +1,7 @@
 //! The command line: raw clap arguments (this file), one module per command, and the mapping
 //! from errors to exit codes. Data goes to stdout; logs and progress go to stderr.
 
+pub mod cluster;
 pub mod crawl;
 pub mod demo;
 pub mod dupes;
@@ -9,6 +10,7 @@ pub mod extract;
 pub mod get;
 pub mod history;
 pub mod list;
+pub mod merge;
 pub mod run;
 pub mod runs;
 pub mod search;
@@ -86,6 +88,10 @@ pub enum Command {
     History(history::HistoryArgs),
     /// Extract the post from one saved page, offline (body text or the whole post as JSON).
     Extract(extract::ExtractArgs),
+    /// Inspect a cluster of crawl workers sharing Redis (`trawl cluster status`).
+    Cluster(cluster::ClusterArgs),
+    /// Union the stores of a cluster's workers into one deduplicated store.
+    Merge(merge::MergeArgs),
 }
 
 /// Output format for commands that print data.
@@ -132,6 +138,19 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         }
         if let Some(trawl::crawl::CrawlError::NoSeeds) = cause.downcast_ref() {
             return 2;
+        }
+        if let Some(c) = cause.downcast_ref::<trawl::cluster::ClusterError>() {
+            return if c.is_user_error() { 2 } else { 1 };
+        }
+        if let Some(trawl::crawl::CrawlError::Cluster(c)) = cause.downcast_ref() {
+            return if c.is_user_error() { 2 } else { 1 };
+        }
+        if let Some(m) = cause.downcast_ref::<trawl::cluster::merge::MergeError>() {
+            return match m {
+                trawl::cluster::merge::MergeError::NotEmpty { .. } => 2,
+                trawl::cluster::merge::MergeError::Store(StoreError::Missing { .. }) => 2,
+                _ => 1,
+            };
         }
     }
     1

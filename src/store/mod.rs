@@ -381,6 +381,39 @@ impl Store {
         Ok((run, false))
     }
 
+    /// Starts or resumes run `id` as a cluster numbers it (every worker's store files its
+    /// part of cluster run N under run N, so that merged stores agree on runs). An unfinished
+    /// run with another id is abandoned; later local runs are numbered after `id`.
+    pub fn begin_numbered_run(&self, id: RunId) -> Result<(Run, bool), StoreError> {
+        if let Some(existing) = self.runs.get(id.0.to_be_bytes())? {
+            let run: Run = decode("runs", &id.0.to_be_bytes(), &existing)?;
+            if run.finished.is_none() {
+                return Ok((run, true));
+            }
+        }
+        if let Some(mut last) = self.unfinished_run()?.filter(|r| r.id != id) {
+            last.finished = Some(Utc::now());
+            last.ended = Some(crate::model::RunEnd::Abandoned);
+            self.put_run(&last)?;
+            self.drop_frontier(last.id)?;
+        }
+        self.meta.update_and_fetch(NEXT_RUN_KEY, |old| {
+            let n = old
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map_or(1, u64::from_be_bytes);
+            Some(n.max(id.0 + 1).to_be_bytes().to_vec())
+        })?;
+        let run = Run {
+            id,
+            started: Utc::now(),
+            finished: None,
+            outcomes: Default::default(),
+            ended: None,
+        };
+        self.put_run(&run)?;
+        Ok((run, false))
+    }
+
     /// The newest run if it never finished (stopped, or its process died).
     pub fn unfinished_run(&self) -> Result<Option<Run>, StoreError> {
         match self.runs.last()? {
@@ -464,17 +497,7 @@ impl Store {
             &self.versions,
         );
         let result = trees.transaction(
-            |(
-                records,
-                bodies,
-                hashes,
-                sightings,
-                urls,
-                raw,
-                search_pending,
-                prints,
-                versions,
-            )| {
+            |(records, bodies, hashes, sightings, urls, raw, search_pending, prints, versions)| {
                 let abort = ConflictableTransactionError::Abort;
                 // A URL this run already archived with this very text (fetched again after a
                 // crash, before its frontier entry was marked done) adds nothing: one sighting
@@ -603,6 +626,77 @@ impl Store {
             }
         }
         Ok((record, outcome))
+    }
+
+    /// Writes one record as `trawl merge` assembled it from several stores, in one
+    /// transaction: the record, a hash index entry per member, the given sightings (already
+    /// carrying the record's id), the members' near-duplicate prints, the
+    /// canonical copy's raw response, and a search pending marker. URL states, versions and
+    /// runs go through [`Store::put_url_state`], [`Store::put_versions`] and
+    /// [`Store::put_run`].
+    pub fn put_merged(
+        &self,
+        record: &Record,
+        sightings: &[Sighting],
+        prints: &[(ContentHash, NearPrint)],
+        raw: Option<&RawResponse>,
+    ) -> Result<(), StoreError> {
+        let seqs = sightings
+            .iter()
+            .map(|_| self.db.generate_id())
+            .collect::<Result<Vec<_>, _>>()?;
+        let trees = (
+            &self.records,
+            &self.bodies,
+            &self.hashes,
+            &self.sightings,
+            &self.raw,
+            &self.search.pending,
+            &self.prints,
+        );
+        let mut head = record.clone();
+        let body = std::mem::take(&mut head.canonical.body);
+        trees
+            .transaction(
+                |(records, bodies, hashes, sightings_t, raw_t, pending, prints_t)| {
+                    bodies.insert(&record.id.0, encode(&body))?;
+                    records.insert(&record.id.0, encode(&head))?;
+                    pending.insert(
+                        &record.id.0,
+                        &seqs.first().copied().unwrap_or(0).to_be_bytes(),
+                    )?;
+                    for m in &record.members {
+                        hashes.insert(&m.hash.0, &record.id.0)?;
+                    }
+                    for (s, seq) in sightings.iter().zip(&seqs) {
+                        let mut key = Vec::with_capacity(32);
+                        key.extend_from_slice(&record.id.0);
+                        key.extend_from_slice(&s.run.0.to_be_bytes());
+                        key.extend_from_slice(&seq.to_be_bytes());
+                        sightings_t.insert(key, encode(s))?;
+                    }
+                    for (hash, print) in prints {
+                        prints_t.insert(&hash.0, print.to_bytes())?;
+                    }
+                    if let Some(r) = raw {
+                        raw_t.insert(&record.id.0, compress(&encode(r)))?;
+                    }
+                    Ok::<_, ConflictableTransactionError<StoreError>>(())
+                },
+            )
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => StoreError::Sled(e),
+            })?;
+        // The in-memory band index (if built) does not know these prints: rebuild on demand.
+        *self.near.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        Ok(())
+    }
+
+    /// Replaces the version history of a normalised URL (for `trawl merge`).
+    pub fn put_versions(&self, url: &str, versions: &[Version]) -> Result<(), StoreError> {
+        self.versions.insert(url.as_bytes(), encode(&versions))?;
+        Ok(())
     }
 
     /// The raw response of a record's canonical copy, if it was kept.

@@ -15,8 +15,8 @@
 
 use std::collections::HashMap;
 
-use crate::fingerprint::NearPrint;
 use super::NearBounds;
+use crate::fingerprint::NearPrint;
 use crate::model::{ContentHash, RecordId};
 
 /// Bands per text (4 simhash bands and 32 MinHash bands).

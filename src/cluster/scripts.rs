@@ -1,0 +1,337 @@
+//! The Lua scripts that make every multi-key step atomic in Redis. Each runs as one command,
+//! so a worker killed between two scripts leaves Redis in a state another worker can carry on
+//! from; each is safe to run twice (a reply lost to a dropped connection is retried).
+//!
+//! Key names are built inside the scripts from a prefix argument, so they assume a single
+//! Redis server (not Redis Cluster, where keys must be declared per slot). Time comes from
+//! the server (`TIME`), so deadlines do not depend on the workers' clocks agreeing.
+//!
+//! Values: a queue item is `url \n entry-json`; an in-flight value is
+//! `owner \n host \n item`; a band entry is `hash(32) ‖ record(16) ‖ simhash(8)`; a URL's
+//! last version is `hash(32) ‖ record(16)`.
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+/// Picks the current cluster run, starting a new one when there is none, the current one is
+/// finished, or `fresh` asks to abandon it. ARGV: global prefix, fresh (0/1). Returns N.
+pub static JOIN: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local g, fresh = ARGV[1], tonumber(ARGV[2])
+local n = tonumber(redis.call('GET', g .. 'run') or '0')
+if n > 0 and fresh == 1 and redis.call('EXISTS', g .. 'r' .. n .. ':finished') == 0 then
+  redis.call('SET', g .. 'r' .. n .. ':finished', 'abandoned')
+end
+if n == 0 or redis.call('EXISTS', g .. 'r' .. n .. ':finished') == 1 then
+  n = n + 1
+  redis.call('SET', g .. 'run', n)
+end
+return n
+"#,
+    )
+});
+
+/// Queues entries not seen before in the run, then marks URLs this worker had in flight done:
+/// links before the page that offered them, in one step, so a crash never loses links.
+/// ARGV: run prefix, me, n, n × (url, host, item), done urls… Returns how many were new.
+pub static PUSH_DONE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local p, me = ARGV[1], ARGV[2]
+local n = tonumber(ARGV[3])
+local fresh, i = 0, 4
+for _ = 1, n do
+  local url, host, item = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  i = i + 3
+  if redis.call('SADD', p .. 'seen', url) == 1 then
+    redis.call('RPUSH', p .. 'q:' .. host, item)
+    redis.call('SADD', p .. 'hosts', host)
+    fresh = fresh + 1
+  end
+end
+local done = 0
+for j = i, #ARGV do
+  local url = ARGV[j]
+  local v = redis.call('HGET', p .. 'inflight:e', url)
+  if v and string.sub(v, 1, #me + 1) == me .. '\n' then
+    redis.call('HDEL', p .. 'inflight:e', url)
+    redis.call('ZREM', p .. 'inflight:d', url)
+    done = done + 1
+  end
+end
+if done > 0 then
+  redis.call('HINCRBY', p .. 'w:' .. me, 'done', done)
+end
+return fresh
+"#,
+    )
+});
+
+/// Takes up to k items from a host's queue into flight, if this worker holds the host's
+/// lease. ARGV: run prefix, me, host, k, deadline ms. Returns {items left, item…}.
+pub static POP: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local p, me, host = ARGV[1], ARGV[2], ARGV[3]
+local k, dl = tonumber(ARGV[4]), tonumber(ARGV[5])
+if redis.call('GET', p .. 'lease:' .. host) ~= me then
+  return {0}
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {0}
+for _ = 1, k do
+  local item = redis.call('LPOP', p .. 'q:' .. host)
+  if not item then break end
+  local nl = string.find(item, '\n', 1, true)
+  local url = string.sub(item, 1, nl - 1)
+  redis.call('HSET', p .. 'inflight:e', url, me .. '\n' .. host .. '\n' .. item)
+  redis.call('ZADD', p .. 'inflight:d', now + dl, url)
+  out[#out + 1] = item
+end
+local left = redis.call('LLEN', p .. 'q:' .. host)
+if left == 0 then
+  redis.call('SREM', p .. 'hosts', host)
+end
+out[1] = left
+return out
+"#,
+    )
+});
+
+/// Puts entries this worker has in flight back into their host's queue (at the front when
+/// `front` is 1: they were taken first). Entries no longer this worker's (their deadline
+/// passed and another worker has them) are left alone. ARGV: run prefix, me, front,
+/// (url, host, item)… Returns how many went back.
+pub static REQUEUE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local p, me, front = ARGV[1], ARGV[2], ARGV[3] == '1'
+local moved = 0
+for i = 4, #ARGV, 3 do
+  local url, host, item = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local v = redis.call('HGET', p .. 'inflight:e', url)
+  if v and string.sub(v, 1, #me + 1) == me .. '\n' then
+    redis.call('HDEL', p .. 'inflight:e', url)
+    redis.call('ZREM', p .. 'inflight:d', url)
+    redis.call('SADD', p .. 'seen', url)
+    if front then
+      redis.call('LPUSH', p .. 'q:' .. host, item)
+    else
+      redis.call('RPUSH', p .. 'q:' .. host, item)
+    end
+    redis.call('SADD', p .. 'hosts', host)
+    moved = moved + 1
+  end
+end
+return moved
+"#,
+    )
+});
+
+/// The heartbeat, run every tick by each worker:
+/// 1. puts back `requeue` items (a drained host's prefetched entries) and releases `release`
+///    hosts, if still this worker's;
+/// 2. pushes the deadline of every URL this worker has in flight out to now + deadline;
+/// 3. marks the worker alive until now + lease, with how many URLs it has in flight;
+/// 4. returns every in-flight URL whose deadline passed (its worker vanished) to the front
+///    of its host's queue;
+/// 5. renews the leases on `keep` hosts (or retakes them if they lapsed and are free);
+/// 6. takes free hosts with queued work while it holds fewer than its fair share (hosts
+///    with work ÷ live workers, rounded up); a worker over its share (others joined since)
+///    drains hosts until it is not.
+///
+/// ARGV: run prefix, me, lease ms, deadline ms, URLs in flight, n_requeue, n_requeue ×
+/// (url, host, item), n_release, hosts…, n_renew, urls…, keep hosts…
+/// Returns {share, alive, hosts with work, in flight, finished, reaped, {host, queued,
+/// sample item}…} for the hosts now held.
+pub static TICK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local p, me = ARGV[1], ARGV[2]
+local lease, dl, taken = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function owned(url)
+  local v = redis.call('HGET', p .. 'inflight:e', url)
+  return v and string.sub(v, 1, #me + 1) == me .. '\n'
+end
+local i = 6
+local nq = tonumber(ARGV[i]); i = i + 1
+for _ = 1, nq do
+  local url, host, item = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  i = i + 3
+  if owned(url) then
+    redis.call('HDEL', p .. 'inflight:e', url)
+    redis.call('ZREM', p .. 'inflight:d', url)
+    redis.call('LPUSH', p .. 'q:' .. host, item)
+    redis.call('SADD', p .. 'hosts', host)
+  end
+end
+local nr = tonumber(ARGV[i]); i = i + 1
+for _ = 1, nr do
+  local host = ARGV[i]; i = i + 1
+  if redis.call('GET', p .. 'lease:' .. host) == me then
+    redis.call('DEL', p .. 'lease:' .. host)
+  end
+end
+local nn = tonumber(ARGV[i]); i = i + 1
+for _ = 1, nn do
+  local url = ARGV[i]; i = i + 1
+  if owned(url) then
+    redis.call('ZADD', p .. 'inflight:d', now + dl, url)
+  end
+end
+redis.call('ZADD', p .. 'workers', now + lease, me)
+redis.call('HSET', p .. 'w:' .. me, 'seen', now, 'inflight', taken)
+redis.call('HSETNX', p .. 'w:' .. me, 'started', now)
+local reaped = 0
+local expired = redis.call('ZRANGEBYSCORE', p .. 'inflight:d', '-inf', now, 'LIMIT', 0, 512)
+for _, url in ipairs(expired) do
+  local v = redis.call('HGET', p .. 'inflight:e', url)
+  if v then
+    local a = string.find(v, '\n', 1, true)
+    local b = string.find(v, '\n', a + 1, true)
+    local host = string.sub(v, a + 1, b - 1)
+    redis.call('LPUSH', p .. 'q:' .. host, string.sub(v, b + 1))
+    redis.call('SADD', p .. 'hosts', host)
+    redis.call('HDEL', p .. 'inflight:e', url)
+    reaped = reaped + 1
+  end
+  redis.call('ZREM', p .. 'inflight:d', url)
+end
+if reaped > 0 then
+  redis.call('INCRBY', p .. 'reaped', reaped)
+end
+local mine, held = {}, {}
+for j = i, #ARGV do
+  local host = ARGV[j]
+  local key = p .. 'lease:' .. host
+  local owner = redis.call('GET', key)
+  if owner == me then
+    redis.call('PEXPIRE', key, lease)
+    mine[host] = true
+    held[#held + 1] = host
+  elseif not owner then
+    if redis.call('SET', key, me, 'NX', 'PX', lease) then
+      mine[host] = true
+      held[#held + 1] = host
+    end
+  end
+end
+local alive = redis.call('ZCOUNT', p .. 'workers', now, '+inf')
+if alive < 1 then alive = 1 end
+local work = redis.call('SMEMBERS', p .. 'hosts')
+local share = math.ceil(#work / alive)
+local busy = 0
+for _, host in ipairs(work) do
+  if mine[host] then busy = busy + 1 end
+end
+for _, host in ipairs(work) do
+  if busy >= share then break end
+  if not mine[host] and redis.call('SET', p .. 'lease:' .. host, me, 'NX', 'PX', lease) then
+    mine[host] = true
+    held[#held + 1] = host
+    busy = busy + 1
+  end
+end
+local out = {share, alive, #work, redis.call('ZCARD', p .. 'inflight:d'),
+  redis.call('EXISTS', p .. 'finished'), reaped}
+for _, host in ipairs(held) do
+  local q = p .. 'q:' .. host
+  out[#out + 1] = {host, redis.call('LLEN', q), redis.call('LINDEX', q, 0) or ''}
+end
+return out
+"#,
+    )
+});
+
+/// Claims a content hash for a record, atomically: the record already holding the hash, or
+/// (when nothing in the band index or the URL's history could make it join another record) a
+/// new record under the given id. Otherwise returns what the caller needs to decide: the
+/// URL's last version, each band's length, the band entries and the candidates' prints.
+/// ARGV: dedup prefix, hash, url, new id, join revisions (0/1), simhash (8 bytes or ''),
+/// print (or ''), band keys…
+/// Returns {'known', id} | {'new', id} | {'check', prev or '', {len…}, {entry…},
+/// {hash, print, …}}.
+pub static CLAIM: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local d, hash, url, id, revisions = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1'
+local simhash, print = ARGV[6], ARGV[7]
+local known = redis.call('HGET', d .. 'hash', hash)
+if known then
+  redis.call('HSET', d .. 'url', url, hash .. known)
+  return {'known', known}
+end
+local prev = redis.call('HGET', d .. 'url', url)
+local lens, entries, prints, seen = {}, {}, {}, {}
+local any = false
+for i = 8, #ARGV do
+  local key = d .. 'b:' .. ARGV[i]
+  local n = redis.call('LLEN', key)
+  lens[#lens + 1] = n
+  if n > 0 then
+    any = true
+    for _, e in ipairs(redis.call('LRANGE', key, 0, 63)) do
+      entries[#entries + 1] = e
+      local h = string.sub(e, 1, 32)
+      if not seen[h] then
+        seen[h] = true
+        prints[#prints + 1] = h
+        prints[#prints + 1] = redis.call('HGET', d .. 'print', h) or ''
+      end
+    end
+  end
+end
+local revision = prev and revisions and string.sub(prev, 1, 32) ~= hash
+if not any and not revision then
+  redis.call('HSET', d .. 'hash', hash, id)
+  redis.call('HSET', d .. 'url', url, hash .. id)
+  if print ~= '' then
+    redis.call('HSET', d .. 'print', hash, print)
+    for i = 8, #ARGV do
+      redis.call('RPUSH', d .. 'b:' .. ARGV[i], hash .. id .. simhash)
+    end
+  end
+  return {'new', id}
+end
+return {'check', prev or '', lens, entries, prints}
+"#,
+    )
+});
+
+/// Commits a decision taken on `CLAIM`'s answer, unless the answer went stale: the hash was
+/// claimed meanwhile (then that record wins) or a band grew (then decide again).
+/// ARGV: dedup prefix, hash, url, id, simhash (8 bytes or ''), print (or ''), n,
+/// n × (band key, length seen)… Returns {'known', id} | {'stale'} | {'ok', id}.
+pub static COMMIT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local d, hash, url, id, simhash, print = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local n = tonumber(ARGV[7])
+local known = redis.call('HGET', d .. 'hash', hash)
+if known then
+  redis.call('HSET', d .. 'url', url, hash .. known)
+  return {'known', known}
+end
+for i = 0, n - 1 do
+  local key, len = ARGV[8 + 2 * i], tonumber(ARGV[9 + 2 * i])
+  if redis.call('LLEN', d .. 'b:' .. key) ~= len then
+    return {'stale'}
+  end
+end
+redis.call('HSET', d .. 'hash', hash, id)
+redis.call('HSET', d .. 'url', url, hash .. id)
+if print ~= '' then
+  redis.call('HSET', d .. 'print', hash, print)
+  for i = 0, n - 1 do
+    redis.call('RPUSH', d .. 'b:' .. ARGV[8 + 2 * i], hash .. id .. simhash)
+  end
+end
+return {'ok', id}
+"#,
+    )
+});
