@@ -1,7 +1,12 @@
 //! Whole-crawl benchmarks on the generated demo network, each crawl in a child process so its
 //! peak RSS and CPU time are its own (the fixture server runs in this process).
 //!
-//! `cargo bench --bench crawl` runs both:
+//! `cargo bench --bench crawl` runs all three:
+//! - **throughput**: ceiling A (trawl's HTTP client fetching the URL list the full crawl
+//!   fetched, nothing else), ceiling B (the same client following links: decode, parse, link
+//!   discovery, scope, seen set in memory) and the full trawl pipeline, on one network of
+//!   `TRAWL_BENCH_ARTICLES` articles (default 7,000: ~22,000 pages over 4 hosts); reports
+//!   pages/s, MB/s, CPU seconds per 1,000 pages, peak RSS and each as a ratio of ceiling B;
 //! - **faults**: the demo network with and without the fault host among the seeds; reports the
 //!   healthy hosts' throughput (pages/s, measured on the server between their first and last
 //!   request) in both runs and their ratio (the faulty host must cost the others ≤ 10%);
@@ -9,7 +14,7 @@
 //!   seconds per 1,000 pages and peak RSS of each, and the RSS ratio (memory must not grow with
 //!   the crawl: the frontier and the seen set live on disk).
 //!
-//! `cargo bench --bench crawl -- faults` or `-- memory` runs one.
+//! `cargo bench --bench crawl -- throughput`, `-- faults` or `-- memory` runs one.
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -9,8 +9,8 @@
 //! sled (`prints`), so the index is derived data: it is rebuilt from `prints` and `hashes`
 //! the first time a process ingests a new text.
 //!
-//! Memory: about 0.6 KiB per distinct text (a 4-byte chain link and a hash-table entry per
-//! band, plus the text's hash, record, simhash and a 64-byte MinHash sketch), e.g. ~60 MiB
+//! Memory: about 0.7 KiB per distinct text (a 4-byte chain link and a hash-table entry per
+//! band, plus the text's hash, record, simhash and a 128-byte MinHash sketch), e.g. ~70 MiB
 //! for 100,000 texts.
 
 use std::collections::HashMap;
@@ -33,17 +33,18 @@ pub(crate) struct Doc {
     pub record: RecordId,
     /// Its simhash, so far candidates are dropped without reading their fingerprint.
     pub simhash: u64,
-    /// The low four bits of its 128 MinHash slots, so dissimilar candidates are dropped
+    /// The low byte of each of its 128 MinHash slots, so dissimilar candidates are dropped
     /// without reading their fingerprint either.
     pub sketch: [u8; SKETCH_BYTES],
 }
 
 /// Bytes of a [`Doc::sketch`].
-pub(crate) const SKETCH_BYTES: usize = 64;
-/// A sketch estimate this far below the Jaccard threshold rejects a candidate. With 128
-/// four-bit samples the estimate's standard error is under 0.05 at Jaccard 0.5, so a true
-/// match is lost this way with probability below 1e-4 (four standard errors).
-const SKETCH_SLACK: f64 = 0.2;
+pub(crate) const SKETCH_BYTES: usize = 128;
+/// A sketch estimate this far below the Jaccard threshold rejects a candidate. The sketch
+/// sees the same 128 slots as the exact check and differs from it only where two different
+/// slot values share their low byte (one in 256), so the two estimates differ by far less
+/// than this; the slack only keeps borderline pairs for the exact check to decide.
+const SKETCH_SLACK: f64 = 0.05;
 
 impl Doc {
     /// The entry for a text.
@@ -59,25 +60,18 @@ impl Doc {
 
 fn sketch(print: &NearPrint) -> [u8; SKETCH_BYTES] {
     let mut out = [0u8; SKETCH_BYTES];
-    for (i, v) in print.minhash.iter().take(2 * SKETCH_BYTES).enumerate() {
-        out[i / 2] |= ((*v & 0xf) as u8) << (4 * (i % 2));
+    for (o, v) in out.iter_mut().zip(&print.minhash) {
+        *o = (*v & 0xff) as u8;
     }
     out
 }
 
-/// Jaccard similarity estimated from two sketches: the share of equal nibbles, corrected for
-/// the one-in-sixteen chance that different slots share their low bits.
+/// Jaccard similarity estimated from two sketches: the share of equal bytes, corrected for
+/// the one-in-256 chance that different slots share their low byte.
 fn sketch_jaccard(a: &[u8; SKETCH_BYTES], b: &[u8; SKETCH_BYTES]) -> f64 {
-    let equal: u32 = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| {
-            let d = x ^ y;
-            u32::from(d & 0x0f == 0) + u32::from(d & 0xf0 == 0)
-        })
-        .sum();
-    let share = f64::from(equal) / (2 * SKETCH_BYTES) as f64;
-    (share - 1.0 / 16.0) / (15.0 / 16.0)
+    let equal = a.iter().zip(b).filter(|(x, y)| x == y).count();
+    let share = equal as f64 / SKETCH_BYTES as f64;
+    (share - 1.0 / 256.0) / (255.0 / 256.0)
 }
 
 /// Band key digest → the latest slot (`doc * KEYS + band`) with that digest, and for every
