@@ -495,7 +495,7 @@ impl ItemRef<'_> {
             ));
         };
         base.join(s.trim())
-            .map(Some)
+            .map(|u| Some(crate::scope::without_credentials(u)))
             .map_err(|e| field_err(at, format!("`{s}` is not a URL: {e}")))
     }
 
@@ -536,6 +536,7 @@ impl ItemRef<'_> {
             percent_encode(&text, &mut out);
         }
         base.join(&out)
+            .map(crate::scope::without_credentials)
             .map_err(|e| field_err(&self.at, format!("`{out}` is not a URL: {e}")))
     }
 }
