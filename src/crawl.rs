@@ -563,7 +563,8 @@ impl Scheduler {
             *self.requests.entry(name.clone()).or_default() += 1;
             let (fetcher, agent) = (self.fetcher.clone(), self.settings.robots.agent.clone());
             self.tasks.spawn(async move {
-                let verdict = robots::from_fetch(fetcher.get(&url, &Validators::default()).await, &agent);
+                let verdict =
+                    robots::from_fetch(fetcher.get(&url, &Validators::default()).await, &agent);
                 Finished::Robots(name, verdict)
             });
         }
@@ -880,7 +881,10 @@ impl Scheduler {
         let mut next = Vec::new();
         let mut depth_skipped = Vec::new();
         // Feeds and JSON lists are capped here; HTML pages already were, while extracting.
-        for link in links.into_iter().take(self.settings.limits.max_links_per_page) {
+        for link in links
+            .into_iter()
+            .take(self.settings.limits.max_links_per_page)
+        {
             let Ok(url) = self.settings.scope.urls.normalise_url(link) else {
                 continue;
             };

@@ -93,7 +93,10 @@ fn private_addresses_are_refused_and_the_pinned_host_is_crawled() {
         assert!(o.contains("failed(blocked_address"), "{url}: {o}");
     }
     let o = outcome_of(&store, "http://site.test/a/4.html");
-    assert!(o.contains("169.254.169.254") && o.contains("link-local"), "{o}");
+    assert!(
+        o.contains("169.254.169.254") && o.contains("link-local"),
+        "{o}"
+    );
     let o = outcome_of(&store, &format!("http://localhost:{port}/a/3.html"));
     assert!(o.contains("loopback"), "{o}");
     assert_eq!(summary["failures"]["blocked_address"], 3, "{summary}");

@@ -137,11 +137,12 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     1
 }
 
-/// Prints a JSON value on one line of stdout.
+/// Prints a JSON value on one line of stdout, with control and bidi characters escaped (they
+/// are page text, and this line may land on a terminal).
 pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, v)?;
+    trawl::query::json::to_writer_safe(&mut out, v)?;
     writeln!(out)?;
     Ok(())
 }

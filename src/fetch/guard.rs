@@ -219,7 +219,13 @@ mod tests {
         ] {
             assert_eq!(kind(ip), Some(k), "{ip}");
         }
-        for ip in ["8.8.8.8", "1.1.1.1", "172.32.0.1", "172.15.0.1", "100.128.0.1"] {
+        for ip in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "172.32.0.1",
+            "172.15.0.1",
+            "100.128.0.1",
+        ] {
             assert_eq!(kind(ip), None, "{ip}");
         }
     }
@@ -284,8 +290,7 @@ mod tests {
     #[test]
     fn resolved_addresses_are_filtered() {
         let a = |s: &str| -> SocketAddr { s.parse().unwrap() };
-        let kept =
-            filter_resolved("mixed.test", [a("10.0.0.1:0"), a("93.184.216.34:0")]).unwrap();
+        let kept = filter_resolved("mixed.test", [a("10.0.0.1:0"), a("93.184.216.34:0")]).unwrap();
         assert_eq!(kept, vec![a("93.184.216.34:0")]);
         let e = filter_resolved("evil.test", [a("127.0.0.1:0"), a("[::1]:0")]).unwrap_err();
         assert_eq!((e.host.as_str(), e.kind), ("evil.test", "loopback"));
@@ -300,7 +305,8 @@ mod tests {
             Ok(_) => panic!("localhost must be refused"),
             Err(e) => e,
         };
-        let blocked = blocked_in(&*err as &(dyn std::error::Error + 'static)).expect("the cause is the guard");
+        let blocked = blocked_in(&*err as &(dyn std::error::Error + 'static))
+            .expect("the cause is the guard");
         assert_eq!(blocked.kind, "loopback");
     }
 }

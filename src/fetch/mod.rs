@@ -220,7 +220,11 @@ impl Fetcher {
             max_redirects: s.max_redirects,
             guard: guard::Guard {
                 allow_private: s.allow_private,
-                pinned: s.resolve.iter().map(|(h, _)| h.to_ascii_lowercase()).collect(),
+                pinned: s
+                    .resolve
+                    .iter()
+                    .map(|(h, _)| h.to_ascii_lowercase())
+                    .collect(),
             },
         })
     }

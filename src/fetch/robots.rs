@@ -91,10 +91,7 @@ pub fn interpret(status: u16, body: &[u8], agent: &str) -> Verdict {
 /// What the result of fetching a robots.txt means. A host the network guard refuses has no
 /// rules to wait for: its pages are let through to the same guard, so each one records
 /// `failed(blocked_address)` instead of the host being retried as unavailable.
-pub fn from_fetch(
-    fetched: Result<super::Fetched, super::FetchError>,
-    agent: &str,
-) -> Verdict {
+pub fn from_fetch(fetched: Result<super::Fetched, super::FetchError>, agent: &str) -> Verdict {
     match fetched {
         Ok(f) => interpret(f.status, &f.body, agent),
         Err(super::FetchError::Blocked(_)) => Verdict::Rules(Rules::AllowAll),
@@ -175,7 +172,10 @@ mod tests {
             Verdict::Rules(Rules::AllowAll)
         ));
         assert!(matches!(
-            from_fetch(Err(crate::fetch::FetchError::Connect("refused".into())), "t"),
+            from_fetch(
+                Err(crate::fetch::FetchError::Connect("refused".into())),
+                "t"
+            ),
             Verdict::Unavailable(_)
         ));
     }

@@ -116,7 +116,9 @@ fn serve_connection(
                 }
             }
         }
-        log.lock().expect("request log").push((host.clone(), target.clone()));
+        log.lock()
+            .expect("request log")
+            .push((host.clone(), target.clone()));
         let reply = handler(&host, &target);
         let mut head = format!(
             "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
