@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         Command::Dupes(a) => cli::dupes::run(&cli.store, config, a),
         Command::History(a) => cli::history::run(&cli.store, config, a),
         Command::Extract(a) => cli::extract::run(config, a),
+        Command::Verify(a) => cli::verify::run(&cli.store, config, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

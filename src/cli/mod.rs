@@ -13,6 +13,7 @@ pub mod run;
 pub mod runs;
 pub mod search;
 pub mod stats;
+pub mod verify;
 
 use std::path::PathBuf;
 
@@ -86,6 +87,9 @@ pub enum Command {
     History(history::HistoryArgs),
     /// Extract the post from one saved page, offline (body text or the whole post as JSON).
     Extract(extract::ExtractArgs),
+    /// Check the store's invariants (records, sightings, URL states, derived indexes);
+    /// --repair rebuilds the derived indexes.
+    Verify(verify::VerifyArgs),
 }
 
 /// Output format for commands that print data.

@@ -29,6 +29,9 @@ use crate::model::{
 };
 
 pub mod search;
+mod verify;
+
+pub use verify::{Checked, Problem, RepairReport, VerifyReport};
 
 /// Schema version this build writes and understands.
 pub const SCHEMA_VERSION: u32 = 2;
