@@ -1214,7 +1214,16 @@ fn analyse_api(
 fn analyse(settings: &Settings, entry: &Entry, fetched: fetch::Fetched, run: RunId) -> PageResult {
     let status = fetched.status;
     let decoded = charset::decode(&fetched.body, fetched.content_type());
-    let html = scraper::Html::parse_document(&decoded.text);
+    let html = match extract::bounds::parse_document(&decoded.text) {
+        Ok(html) => html,
+        Err(e) => {
+            let outcome = Outcome::Failed {
+                class: "too_complex".into(),
+                message: e.to_string(),
+            };
+            return done(&entry.url, outcome, Some(status), run, Vec::new());
+        }
+    };
     let final_url = settings
         .scope
         .urls

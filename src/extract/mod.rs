@@ -7,6 +7,7 @@
 //! caller, and both extraction and link discovery read the same DOM. Never does I/O.
 
 pub mod api;
+pub mod bounds;
 pub mod date;
 pub mod feed;
 pub mod generic;
