@@ -42,7 +42,11 @@ pub fn all() -> Vec<(&'static str, String, Vec<u8>)> {
         out.push(("charset", format!("bare-{i}"), no_header));
         let base = format!("http://{host}/dir/page.html");
         for (j, link) in links_in(body).into_iter().take(4).enumerate() {
-            out.push(("url_scope", format!("page-{i}-{j}"), format!("{base}\n{link}").into_bytes()));
+            out.push((
+                "url_scope",
+                format!("page-{i}-{j}"),
+                format!("{base}\n{link}").into_bytes(),
+            ));
         }
     }
     for (i, a) in network.articles().iter().enumerate() {
@@ -52,11 +56,18 @@ pub fn all() -> Vec<(&'static str, String, Vec<u8>)> {
             text.push_str(p);
         }
         out.push(("fingerprint", format!("article-{i}"), text.into_bytes()));
-        out.push(("date", format!("article-{i}"), a.published.to_rfc3339().into_bytes()));
+        out.push((
+            "date",
+            format!("article-{i}"),
+            a.published.to_rfc3339().into_bytes(),
+        ));
         out.push((
             "date",
             format!("article-{i}-zh"),
-            a.published.format("%Y年%m月%d日 %H:%M").to_string().into_bytes(),
+            a.published
+                .format("%Y年%m月%d日 %H:%M")
+                .to_string()
+                .into_bytes(),
         ));
     }
     for mirror in Mirror::ALL {
@@ -69,7 +80,11 @@ pub fn all() -> Vec<(&'static str, String, Vec<u8>)> {
         ] {
             let r = network.respond(mirror.host(), path);
             if r.status == 200 {
-                out.push(("feed", format!("{}{}", mirror.host(), path.replace('/', "-")), r.body));
+                out.push((
+                    "feed",
+                    format!("{}{}", mirror.host(), path.replace('/', "-")),
+                    r.body,
+                ));
             }
         }
     }

@@ -50,7 +50,10 @@ pub fn charset(data: &[u8]) {
     let _ = decoded.describe();
     // Decoding never invents text: at most a few UTF-8 bytes (a replacement character) per
     // input byte.
-    assert!(decoded.text.len() <= 3 * body.len() + 3, "decoded text outgrew its bytes");
+    assert!(
+        decoded.text.len() <= 3 * body.len() + 3,
+        "decoded text outgrew its bytes"
+    );
 }
 
 fn site_rule() -> SiteRule {
@@ -134,7 +137,10 @@ pub fn fingerprint(data: &[u8]) {
     };
     let a = fp.fingerprint(&post(body));
     let b = fp.fingerprint(&post(once));
-    assert_eq!(a, b, "the fingerprint of a body and of its normal form differ");
+    assert_eq!(
+        a, b,
+        "the fingerprint of a body and of its normal form differ"
+    );
     if let Some(near) = a.and_then(|f| f.near) {
         let back = trawl::fingerprint::NearPrint::from_bytes(&near.to_bytes())
             .expect("a print decodes from its own encoding");
@@ -157,7 +163,10 @@ pub fn url_scope(data: &[u8]) {
         return;
     };
     assert!(matches!(url.scheme(), "http" | "https"), "{url}");
-    assert!(url.username().is_empty() && url.password().is_none(), "{url}");
+    assert!(
+        url.username().is_empty() && url.password().is_none(),
+        "{url}"
+    );
     assert!(url.fragment().is_none(), "{url}");
     assert!(url.as_str().len() <= 512, "{url}");
     let again = policy
@@ -198,7 +207,8 @@ pub fn feed(data: &[u8]) {
     if let Ok(parsed) = feed::parse(data, &base, zone(), 100) {
         assert!(parsed.entries.len() <= 100);
         for e in parsed.entries {
-            let u = Url::parse(&e.url).unwrap_or_else(|_| panic!("entry URL {} is not a URL", e.url));
+            let u =
+                Url::parse(&e.url).unwrap_or_else(|_| panic!("entry URL {} is not a URL", e.url));
             assert!(matches!(u.scheme(), "http" | "https"), "{u}");
         }
     }
