@@ -11,8 +11,11 @@ use trawl::model::Post;
 use trawl::scope::UrlPolicy;
 use url::Url;
 
+/// A target: bytes in, a panic on a finding.
+pub type Target = fn(&[u8]);
+
 /// Every target, by name (the names of the `fuzz_targets/*.rs` files).
-pub const ALL: [(&str, fn(&[u8])); 8] = [
+pub const ALL: [(&str, Target); 8] = [
     ("charset", charset),
     ("extract_site", extract_site),
     ("extract_generic", extract_generic),
