@@ -37,7 +37,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Error messages can quote page text (a JSON value, a URL): escape it like any
+            // other output that may reach a terminal.
+            eprintln!("error: {}", trawl::query::terminal_safe(&format!("{e:#}")));
             ExitCode::from(cli::exit_code(&e))
         }
     }
