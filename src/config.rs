@@ -114,6 +114,8 @@ struct RawCrawl {
     max_retry_after_secs: u64,
     robots: bool,
     max_crawl_delay_secs: u64,
+    allow_private: bool,
+    max_links_per_page: usize,
 }
 
 impl Default for RawCrawl {
@@ -140,6 +142,8 @@ impl Default for RawCrawl {
             max_retry_after_secs: 300,
             robots: true,
             max_crawl_delay_secs: 30,
+            allow_private: false,
+            max_links_per_page: DEFAULT_MAX_LINKS_PER_PAGE,
         }
     }
 }
@@ -367,6 +371,9 @@ pub struct CrawlLimits {
     pub max_pages: u64,
     /// Link depth from a seed at most.
     pub max_depth: u32,
+    /// Links taken from one page (or feed, or JSON list) at most, in document order: a page
+    /// of a million links must not flood the frontier.
+    pub max_links_per_page: usize,
 }
 
 /// robots.txt handling.
@@ -476,6 +483,7 @@ impl Validator<'_> {
         positive("timeout_secs", c.timeout_secs)?;
         positive("connect_timeout_secs", c.connect_timeout_secs)?;
         positive("max_body_bytes", c.max_body_bytes)?;
+        positive("max_links_per_page", c.max_links_per_page as u64)?;
         if o.concurrency == Some(0) {
             return Err(self.cli_err("--concurrency", "must be at least 1"));
         }
@@ -573,6 +581,12 @@ impl Validator<'_> {
         let cluster = self.cluster(&raw.cluster, o)?;
         let user_agent = o.user_agent.clone().unwrap_or_else(|| c.user_agent.clone());
         let robots_agent = product_token(&user_agent).to_string();
+        if c.allow_private {
+            tracing::warn!(
+                "{}: crawl.allow_private = true: links to loopback, private and link-local addresses are followed",
+                self.origin
+            );
+        }
         if !c.robots {
             tracing::warn!(
                 "{}: crawl.robots = false: robots.txt is ignored for every host",
@@ -597,6 +611,7 @@ impl Validator<'_> {
                 ),
                 max_pages: o.max_pages.unwrap_or(c.max_pages),
                 max_depth: o.max_depth.unwrap_or(c.max_depth),
+                max_links_per_page: c.max_links_per_page,
             },
             fetch: FetchSettings {
                 user_agent,
@@ -605,6 +620,7 @@ impl Validator<'_> {
                 max_body_bytes: c.max_body_bytes,
                 max_redirects: c.max_redirects,
                 resolve,
+                allow_private: c.allow_private,
             },
             retry: RetryPolicy {
                 max_retries: c.max_retries,
@@ -1052,6 +1068,10 @@ impl Validator<'_> {
         })
     }
 }
+
+/// Links taken from one page at most unless `crawl.max_links_per_page` says otherwise: the
+/// sitemap protocol's own limit, so a whole sitemap fits, and far less than a trap page holds.
+pub const DEFAULT_MAX_LINKS_PER_PAGE: usize = 50_000;
 
 /// Article pages are re-fetched (conditionally) once a day unless a site says otherwise.
 pub const DEFAULT_RECRAWL_AFTER: Duration = Duration::from_secs(24 * 3600);

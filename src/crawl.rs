@@ -611,10 +611,8 @@ impl Scheduler {
             *self.requests.entry(name.clone()).or_default() += 1;
             let (fetcher, agent) = (self.fetcher.clone(), self.settings.robots.agent.clone());
             self.tasks.spawn(async move {
-                let verdict = match fetcher.get(&url, &Validators::default()).await {
-                    Ok(f) => robots::interpret(f.status, &f.body, &agent),
-                    Err(e) => Verdict::Unavailable(e.to_string()),
-                };
+                let verdict =
+                    robots::from_fetch(fetcher.get(&url, &Validators::default()).await, &agent);
                 Finished::Robots(name, verdict)
             });
         }
@@ -936,7 +934,11 @@ impl Scheduler {
         let depth = entry.depth + 1;
         let mut next = Vec::new();
         let mut depth_skipped = Vec::new();
-        for link in links {
+        // Feeds and JSON lists are capped here; HTML pages already were, while extracting.
+        for link in links
+            .into_iter()
+            .take(self.settings.limits.max_links_per_page)
+        {
             let Ok(url) = self.settings.scope.urls.normalise_url(link) else {
                 continue;
             };
@@ -1266,13 +1268,22 @@ fn analyse_api(
 fn analyse(settings: &Settings, entry: &Entry, fetched: fetch::Fetched, run: RunId) -> PageResult {
     let status = fetched.status;
     let decoded = charset::decode(&fetched.body, fetched.content_type());
-    let html = scraper::Html::parse_document(&decoded.text);
+    let html = match extract::bounds::parse_document(&decoded.text) {
+        Ok(html) => html,
+        Err(e) => {
+            let outcome = Outcome::Failed {
+                class: "too_complex".into(),
+                message: e.to_string(),
+            };
+            return done(&entry.url, outcome, Some(status), run, Vec::new());
+        }
+    };
     let final_url = settings
         .scope
         .urls
         .normalise_url(fetched.final_url.clone())
         .unwrap_or_else(|_| entry.url.clone());
-    let links = extract::links(&html, &final_url);
+    let links = extract::links_upto(&html, &final_url, settings.limits.max_links_per_page);
     let mut state = UrlState::new(entry.url.as_str(), Outcome::Hub, run, Some(status), 0);
     state.validators = fetched.validators();
     state.redirects = fetched.redirects.clone();

@@ -34,11 +34,14 @@ fn main() -> ExitCode {
         Command::Extract(a) => cli::extract::run(config, a),
         Command::Cluster(a) => cli::cluster::run(config, a),
         Command::Merge(a) => cli::merge::run(config, a),
+        Command::Verify(a) => cli::verify::run(&cli.store, config, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Error messages can quote page text (a JSON value, a URL): escape it like any
+            // other output that may reach a terminal.
+            eprintln!("error: {}", trawl::query::terminal_safe(&format!("{e:#}")));
             ExitCode::from(cli::exit_code(&e))
         }
     }

@@ -108,8 +108,7 @@ impl UrlPolicy {
         // `url` already lower-cases the host and drops the scheme's default port.
         url.set_fragment(None);
         // Credentials never belong in a stored or logged URL.
-        let _ = url.set_username("");
-        let _ = url.set_password(None);
+        url = without_credentials(url);
         if url.query().is_some() {
             let mut pairs: Vec<(String, String)> = url
                 .query_pairs()
@@ -237,6 +236,15 @@ impl Scope {
             kind: PageKind::Listing,
         }))
     }
+}
+
+/// `url` without `user:password@`: credentials in a link are never sent, stored or logged.
+pub fn without_credentials(mut url: Url) -> Url {
+    if !url.username().is_empty() || url.password().is_some() {
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+    }
+    url
 }
 
 /// Path plus `?query` if there is one: what site patterns match against.

@@ -43,12 +43,24 @@ pub struct ExportArgs {
     /// One row per sighting (every fetch of every copy) instead of one per canonical record.
     #[arg(long)]
     all_copies: bool,
+    /// CSV: write cells exactly as stored. By default a cell starting with `=`, `+`, `-`, `@`,
+    /// a tab or a carriage return gets a leading `'`, so a spreadsheet shows it as text instead
+    /// of running it as a formula.
+    #[arg(long)]
+    csv_raw: bool,
     #[command(flatten)]
     filter: FilterArgs,
 }
 
 /// Runs `trawl export`.
 pub fn run(store_dir: &Path, config: Option<&Path>, quiet: bool, args: &ExportArgs) -> Result<()> {
+    if args.csv_raw && args.format != ExportFormat::Csv {
+        return Err(super::UsageError(
+            "--csv-raw applies to --format csv only (the other formats keep every byte as stored)"
+                .into(),
+        )
+        .into());
+    }
     let filter = args.filter.filter(config)?;
     // A streaming pass gains nothing from sled's default 64 MiB cache; keep memory flat.
     let store = Store::open_existing_with_cache(store_dir, 8 * 1024 * 1024)?;
@@ -60,6 +72,7 @@ pub fn run(store_dir: &Path, config: Option<&Path>, quiet: bool, args: &ExportAr
             ExportFormat::Warc => Format::Warc,
         },
         all_copies: args.all_copies,
+        csv_raw: args.csv_raw,
         filter,
     };
     let bar = progress_bar(&store, quiet);

@@ -51,7 +51,8 @@ pub fn run(config: Option<&Path>, args: &ExtractArgs) -> Result<()> {
     // Site rules and the default zone come from the configuration, as in a crawl.
     let settings = Settings::load(config, &Default::default())?;
     let decoded = charset::decode(&bytes, args.content_type.as_deref());
-    let html = scraper::Html::parse_document(&decoded.text);
+    let html = trawl::extract::bounds::parse_document(&decoded.text)
+        .map_err(|e| anyhow::anyhow!("cannot extract from this page: {e}"))?;
     let site = settings.scope.site_for(&url);
     let extraction = settings.extractor.extract(&html, &url, site);
     match (args.format, extraction) {

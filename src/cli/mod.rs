@@ -15,6 +15,7 @@ pub mod run;
 pub mod runs;
 pub mod search;
 pub mod stats;
+pub mod verify;
 
 use std::path::PathBuf;
 
@@ -92,6 +93,9 @@ pub enum Command {
     Cluster(cluster::ClusterArgs),
     /// Union the stores of a cluster's workers into one deduplicated store.
     Merge(merge::MergeArgs),
+    /// Check the store's invariants (records, sightings, URL states, derived indexes);
+    /// --repair rebuilds the derived indexes.
+    Verify(verify::VerifyArgs),
 }
 
 /// Output format for commands that print data.
@@ -156,11 +160,12 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     1
 }
 
-/// Prints a JSON value on one line of stdout.
+/// Prints a JSON value on one line of stdout, with control and bidi characters escaped (they
+/// are page text, and this line may land on a terminal).
 pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, v)?;
+    trawl::query::json::to_writer_safe(&mut out, v)?;
     writeln!(out)?;
     Ok(())
 }

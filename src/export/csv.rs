@@ -1,6 +1,11 @@
 //! CSV (RFC 4180: comma-separated, CRLF record ends, fields quoted when they hold a comma,
 //! quote or line break, quotes doubled), UTF-8, with a header row. Nested columns
 //! (`urls`, `content_hashes`) hold JSON text; empty optional values are empty fields.
+//!
+//! Page text is hostile input for spreadsheets: a title such as `=HYPERLINK("http://evil",…)`
+//! or `@SUM(…)` runs as a formula when the file is opened. Unless the export asks for raw
+//! cells, every cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
+//! leading `'` (OWASP's advice), which spreadsheets show as text and strip on edit.
 
 use std::io::Write;
 
@@ -11,11 +16,25 @@ use crate::model::{Record, Sighting};
 /// Writes CSV.
 pub struct CsvSink<W: Write> {
     out: ::csv::Writer<W>,
+    raw: bool,
+}
+
+/// Characters that make a spreadsheet read a cell as a formula when they come first.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// `cell`, prefixed with `'` when a spreadsheet would run it as a formula.
+pub fn neutralise(cell: String) -> String {
+    if cell.starts_with(FORMULA_STARTS) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
 }
 
 impl<W: Write> CsvSink<W> {
-    /// A sink writing to `out`; writes the header row now.
-    pub fn new(out: W, all_copies: bool) -> Result<Self, ExportError> {
+    /// A sink writing to `out`; writes the header row now. With `raw`, cells are written
+    /// exactly as stored (no formula neutralising).
+    pub fn new(out: W, all_copies: bool, raw: bool) -> Result<Self, ExportError> {
         let mut out = ::csv::WriterBuilder::new()
             .terminator(::csv::Terminator::CRLF)
             .from_writer(out);
@@ -24,7 +43,7 @@ impl<W: Write> CsvSink<W> {
             header.extend_from_slice(row::SIGHTING_COLUMNS);
         }
         out.write_record(&header)?;
-        Ok(CsvSink { out })
+        Ok(CsvSink { out, raw })
     }
 }
 
@@ -76,6 +95,9 @@ impl<W: Write> Sink<W> for CsvSink<W> {
                 row::is_canonical(r, s).to_string(),
             ]);
         }
+        if !self.raw {
+            fields = fields.into_iter().map(neutralise).collect();
+        }
         self.out.write_record(&fields)?;
         Ok(())
     }
@@ -84,5 +106,27 @@ impl<W: Write> Sink<W> for CsvSink<W> {
         self.out
             .into_inner()
             .map_err(|e| ExportError::Write(e.into_error()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for (cell, want) in [
+            ("=1+1", "'=1+1"),
+            ("+SUM(A1)", "'+SUM(A1)"),
+            ("-2+3", "'-2+3"),
+            ("@cmd", "'@cmd"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("plain = text", "plain = text"),
+            ("", ""),
+            ("中文", "中文"),
+        ] {
+            assert_eq!(neutralise(cell.to_string()), want, "{cell:?}");
+        }
     }
 }

@@ -111,7 +111,8 @@ impl<W: Write> Sink<W> for JsonlSink<W> {
                 is_canonical: row::is_canonical(r, s),
             }),
         };
-        serde_json::to_writer(&mut self.out, &row).map_err(std::io::Error::from)?;
+        // Escaped like the CLI's JSON: the same string for a reader, inert on a terminal.
+        crate::query::json::to_writer_safe(&mut self.out, &row).map_err(std::io::Error::from)?;
         self.out.write_all(b"\n")?;
         Ok(())
     }

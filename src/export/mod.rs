@@ -46,6 +46,8 @@ pub struct ExportOptions {
     pub all_copies: bool,
     /// Which records.
     pub filter: Filter,
+    /// CSV only: write cells exactly as stored, without neutralising formula-like cells.
+    pub csv_raw: bool,
 }
 
 /// What an export wrote.
@@ -113,7 +115,7 @@ pub fn export<W: Write + Send + 'static>(
 ) -> Result<(ExportSummary, W), ExportError> {
     let mut sink: Box<dyn Sink<W>> = match options.format {
         Format::Jsonl => Box::new(jsonl::JsonlSink::new(out, options.all_copies)),
-        Format::Csv => Box::new(csv::CsvSink::new(out, options.all_copies)?),
+        Format::Csv => Box::new(csv::CsvSink::new(out, options.all_copies, options.csv_raw)?),
         Format::Parquet => Box::new(parquet::ParquetSink::new(out, options.all_copies)?),
         Format::Warc => Box::new(warc::WarcSink::new(out, store.clone(), options.all_copies)),
     };

@@ -495,7 +495,7 @@ impl ItemRef<'_> {
             ));
         };
         base.join(s.trim())
-            .map(Some)
+            .map(|u| Some(crate::scope::without_credentials(u)))
             .map_err(|e| field_err(at, format!("`{s}` is not a URL: {e}")))
     }
 
@@ -536,6 +536,7 @@ impl ItemRef<'_> {
             percent_encode(&text, &mut out);
         }
         base.join(&out)
+            .map(crate::scope::without_credentials)
             .map_err(|e| field_err(&self.at, format!("`{out}` is not a URL: {e}")))
     }
 }
@@ -820,17 +821,17 @@ pub fn read_detail(
 
 /// A body value as paragraphs: a string, or an array of strings (one or more paragraphs each).
 fn body(v: &Value, format: BodyFormat, at: &str) -> Result<Vec<String>, JsonError> {
-    let one = |s: &str| match format {
-        BodyFormat::Html => html_lines(s),
-        BodyFormat::Text => text_lines(s),
+    let one = |s: &str, at: &str| match format {
+        BodyFormat::Html => html_lines(s).map_err(|e| field_err(at, e.to_string())),
+        BodyFormat::Text => Ok(text_lines(s)),
     };
     match v {
-        Value::String(s) => Ok(one(s)),
+        Value::String(s) => one(s, at),
         Value::Array(parts) => {
             let mut out = Vec::new();
             for (i, p) in parts.iter().enumerate() {
                 match p {
-                    Value::String(s) => out.extend(one(s)),
+                    Value::String(s) => out.extend(one(s, &format!("{at}/{i}"))?),
                     other => {
                         return Err(field_err(
                             format!("{at}/{i}"),
@@ -851,10 +852,11 @@ fn body(v: &Value, format: BodyFormat, at: &str) -> Result<Vec<String>, JsonErro
     }
 }
 
-/// HTML markup → paragraphs, exactly as a page body's elements are read.
-pub fn html_lines(markup: &str) -> Vec<String> {
-    let fragment = scraper::Html::parse_fragment(markup);
-    text::lines(fragment.root_element(), &HashSet::new())
+/// HTML markup → paragraphs, exactly as a page body's elements are read; markup too deep or
+/// too attribute-laden to parse in bounded time is refused, as a page would be.
+pub fn html_lines(markup: &str) -> Result<Vec<String>, super::bounds::TooComplex> {
+    let fragment = super::bounds::parse_fragment(markup)?;
+    Ok(text::lines(fragment.root_element(), &HashSet::new()))
 }
 
 /// Plain text → paragraphs: every line break ends one; blank lines are dropped.

@@ -478,6 +478,7 @@ fn resolve(base: &Url, text: &str) -> Option<Url> {
     base.join(text)
         .ok()
         .filter(|url| matches!(url.scheme(), "http" | "https"))
+        .map(crate::scope::without_credentials)
 }
 
 /// The value of attribute `name` (qualified, e.g. `rdf:about`), entities resolved.

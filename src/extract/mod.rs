@@ -7,6 +7,7 @@
 //! caller, and both extraction and link discovery read the same DOM. Never does I/O.
 
 pub mod api;
+pub mod bounds;
 pub mod date;
 pub mod feed;
 pub mod generic;
@@ -140,6 +141,12 @@ fn finish(
 
 /// Every `<a href>` on the page, resolved against the page URL (and `<base href>`).
 pub fn links(html: &Html, page: &Url) -> Vec<Url> {
+    links_upto(html, page, usize::MAX)
+}
+
+/// The first `max` `<a href>` links of the page, in document order. The crawl passes its
+/// per-page link cap, so a page of a million links costs `max` parsed URLs, not a million.
+pub fn links_upto(html: &Html, page: &Url, max: usize) -> Vec<Url> {
     let base = html
         .select(&sel("base[href]"))
         .next()
@@ -149,6 +156,10 @@ pub fn links(html: &Html, page: &Url) -> Vec<Url> {
     html.select(&sel("a[href]"))
         .filter_map(|a| a.value().attr("href"))
         .filter_map(|h| base.join(h.trim()).ok())
+        // Links are stored as found (a listing keeps them for its next 304): never with
+        // credentials in them.
+        .map(crate::scope::without_credentials)
+        .take(max)
         .collect()
 }
 
@@ -317,6 +328,18 @@ mod tests {
         let found = links(&Html::parse_document(PAGE), &url);
         assert_eq!(found[0].as_str(), "http://news.test/x.html#f");
         assert_eq!(found.len(), 2);
+    }
+
+    #[test]
+    fn links_stop_at_the_cap() {
+        let url = Url::parse("http://news.test/").unwrap();
+        let page: String = (0..100).map(|i| format!("<a href=/{i}>{i}</a>")).collect();
+        let found = links_upto(&Html::parse_document(&page), &url, 7);
+        assert_eq!(found.len(), 7);
+        assert_eq!(found[6].as_str(), "http://news.test/6");
+        let with_credentials = "<a href='http://u:pw@news.test/x'>x</a>";
+        let found = links(&Html::parse_document(with_credentials), &url);
+        assert_eq!(found[0].as_str(), "http://news.test/x");
     }
 
     #[test]

@@ -4,10 +4,13 @@
 //! is streamed under a size cap, and gzip/deflate content is decoded under a second cap (a
 //! small compressed body can expand without bound). Conditional requests carry the validators
 //! stored from the previous fetch. Hosts can be pinned to addresses (`--resolve host=ip:port`,
-//! as curl does), which is how the demo and every test reach their loopback network. Non-2xx
+//! as curl does), which is how the demo and every test reach their loopback network. Every
+//! other host must resolve to a public address (see [`guard`]), unless `allow_private` is set;
+//! only http and https are fetched, and credentials in a URL are never sent. Non-2xx
 //! responses are returned, not turned into errors: the crawl loop decides what a status means.
 
 pub mod charset;
+pub mod guard;
 pub mod retry;
 pub mod robots;
 
@@ -36,6 +39,9 @@ pub struct FetchSettings {
     pub max_redirects: usize,
     /// Host → address pins.
     pub resolve: Vec<(String, SocketAddr)>,
+    /// Whether loopback, private, link-local and other non-public addresses may be reached
+    /// (pinned hosts always may).
+    pub allow_private: bool,
 }
 
 /// Why a fetch produced no usable response.
@@ -65,6 +71,12 @@ pub enum FetchError {
     /// The connection broke mid-response or the response was not valid HTTP.
     #[error("transport: {0}")]
     Transport(String),
+    /// The host is (or resolves to) a non-public address, and the guard refused it.
+    #[error(transparent)]
+    Blocked(#[from] guard::BlockedAddress),
+    /// Not an http or https URL.
+    #[error("unsupported scheme `{0}` (only http and https are fetched)")]
+    Scheme(String),
 }
 
 impl FetchError {
@@ -78,6 +90,8 @@ impl FetchError {
             FetchError::Redirect(_) => "redirect",
             FetchError::Decode(_) => "decode",
             FetchError::Transport(_) => "transport",
+            FetchError::Blocked(_) => "blocked_address",
+            FetchError::Scheme(_) => "unsupported_scheme",
         }
     }
 
@@ -91,6 +105,9 @@ impl FetchError {
     }
 
     fn from_reqwest(e: reqwest::Error) -> FetchError {
+        if let Some(blocked) = guard::blocked_in(&e) {
+            return FetchError::Blocked(blocked);
+        }
         let (timeout, connect) = (e.is_timeout(), e.is_connect());
         // Strip the URL: it is recorded separately, and it may be long.
         let msg = chain(&e.without_url());
@@ -168,6 +185,7 @@ pub struct Fetcher {
     client: reqwest::Client,
     max_body: u64,
     max_redirects: usize,
+    guard: guard::Guard,
 }
 
 impl Fetcher {
@@ -183,7 +201,15 @@ impl Fetcher {
             // Redirects are followed in `get`, so the chain is recorded and loops are named.
             .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(64)
-            .tcp_nodelay(true);
+            .tcp_nodelay(true)
+            // Proxies come from the configuration or nowhere: an environment proxy would make
+            // the connections itself, out of the guard's sight (and nothing after config
+            // loading reads the environment).
+            .no_proxy();
+        if !s.allow_private {
+            // Pins are applied before this resolver is asked, so pinned hosts stay reachable.
+            b = b.dns_resolver(guard::PublicResolver);
+        }
         for (host, addr) in &s.resolve {
             b = b.resolve(host, *addr);
         }
@@ -192,7 +218,27 @@ impl Fetcher {
             client,
             max_body: s.max_body_bytes,
             max_redirects: s.max_redirects,
+            guard: guard::Guard {
+                allow_private: s.allow_private,
+                pinned: s
+                    .resolve
+                    .iter()
+                    .map(|(h, _)| h.to_ascii_lowercase())
+                    .collect(),
+            },
         })
+    }
+
+    /// Checks one hop before it is requested: scheme, literal address, and no credentials
+    /// (reqwest would send `user:pass@` as Basic auth to wherever a link points).
+    fn admit(&self, url: &mut Url) -> Result<(), FetchError> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(FetchError::Scheme(url.scheme().to_string()));
+        }
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        self.guard.check_literal(url)?;
+        Ok(())
     }
 
     /// GETs `url`, following redirects, sending `validators` (on the first request only).
@@ -200,6 +246,7 @@ impl Fetcher {
         let mut current = url.clone();
         let mut redirects: Vec<Hop> = Vec::new();
         loop {
+            self.admit(&mut current)?;
             let mut req = self
                 .client
                 .get(current.clone())
@@ -219,7 +266,7 @@ impl Fetcher {
             let resp = req.send().await.map_err(FetchError::from_reqwest)?;
             let status = resp.status().as_u16();
             if matches!(status, 301 | 302 | 303 | 307 | 308) {
-                let target = resp
+                let mut target = resp
                     .headers()
                     .get(reqwest::header::LOCATION)
                     .and_then(|v| v.to_str().ok())
@@ -227,6 +274,9 @@ impl Fetcher {
                     .ok_or_else(|| {
                         FetchError::Redirect(format!("{status} without a usable Location"))
                     })?;
+                // Credentials never reach a recorded hop, a log line or the next request.
+                let _ = target.set_username("");
+                let _ = target.set_password(None);
                 redirects.push(Hop {
                     from: current.to_string(),
                     status,

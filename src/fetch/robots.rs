@@ -88,6 +88,17 @@ pub fn interpret(status: u16, body: &[u8], agent: &str) -> Verdict {
     }
 }
 
+/// What the result of fetching a robots.txt means. A host the network guard refuses has no
+/// rules to wait for: its pages are let through to the same guard, so each one records
+/// `failed(blocked_address)` instead of the host being retried as unavailable.
+pub fn from_fetch(fetched: Result<super::Fetched, super::FetchError>, agent: &str) -> Verdict {
+    match fetched {
+        Ok(f) => interpret(f.status, &f.body, agent),
+        Err(super::FetchError::Blocked(_)) => Verdict::Rules(Rules::AllowAll),
+        Err(e) => Verdict::Unavailable(e.to_string()),
+    }
+}
+
 /// The product token robots.txt groups are matched against: the user agent up to the first
 /// `/` or space (`trawl/0.1 (…)` → `trawl`).
 pub fn product_token(user_agent: &str) -> &str {
@@ -147,6 +158,26 @@ mod tests {
         };
         assert!(!r.allows(&u("http://a.test/x")));
         let _ = interpret(200, &[0xff, 0x00, 0xfe, b'\n', b':'], "t");
+    }
+
+    #[test]
+    fn a_blocked_host_is_left_to_the_guard() {
+        let blocked = super::super::guard::BlockedAddress {
+            host: "127.0.0.1".into(),
+            addr: "127.0.0.1".parse().unwrap(),
+            kind: "loopback",
+        };
+        assert!(matches!(
+            from_fetch(Err(blocked.into()), "t"),
+            Verdict::Rules(Rules::AllowAll)
+        ));
+        assert!(matches!(
+            from_fetch(
+                Err(crate::fetch::FetchError::Connect("refused".into())),
+                "t"
+            ),
+            Verdict::Unavailable(_)
+        ));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::store::StoreError;
 
 pub mod filter;
 pub mod get;
+pub mod json;
 pub mod list;
 pub mod search;
 pub mod stats;
@@ -68,14 +69,31 @@ impl QueryError {
     }
 }
 
+/// Whether a character must not reach a terminal raw: C0 and C1 controls and DEL (cursor
+/// movement, colour, clearing the screen), bidi marks, embeddings, overrides and isolates
+/// (text that renders in another order than it reads), and the Unicode line and paragraph
+/// separators. Newline and tab are not: they are how bodies and tables are laid out, so the
+/// callers that print one-line fields deal with them.
+pub fn is_unsafe_char(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
 /// Makes untrusted page text safe to print on a terminal: control characters and bidi
 /// overrides are shown as `\u{…}` escapes instead of being interpreted.
 pub fn terminal_safe(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        let dangerous = (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-        if dangerous {
+        if is_unsafe_char(c) {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
             out.push(c);

@@ -33,6 +33,9 @@ use crate::model::{
 };
 
 pub mod search;
+mod verify;
+
+pub use verify::{Checked, Problem, RepairReport, VerifyReport};
 
 /// Schema version this build writes and understands.
 ///

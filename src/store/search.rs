@@ -26,9 +26,9 @@ const NEXT_SEGMENT_KEY: &[u8] = b"search_next_segment";
 #[derive(Clone)]
 pub(crate) struct SearchTrees {
     pub(crate) pending: sled::Tree,
-    ids: sled::Tree,
-    docs: sled::Tree,
-    postings: sled::Tree,
+    pub(super) ids: sled::Tree,
+    pub(super) docs: sled::Tree,
+    pub(super) postings: sled::Tree,
 }
 
 impl SearchTrees {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod fixture;
 pub mod jekyll;
 
 use std::net::SocketAddr;

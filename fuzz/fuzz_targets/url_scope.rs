@@ -1,0 +1,4 @@
+//! libFuzzer target: see `trawl_fuzz::targets::url_scope` for what it runs and checks.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| trawl_fuzz::targets::url_scope(data));
