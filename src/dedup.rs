@@ -332,30 +332,40 @@ fn choose(copies: &[Copy], policy: &CanonicalPolicy) -> (usize, CanonicalReason)
     }
 }
 
+/// A one-paragraph candidate for tests: `url` on `host`, every byte of its hash `hash`.
+#[cfg(test)]
+pub(crate) fn test_candidate(url: &str, host: &str, hash: u8) -> Candidate {
+    Candidate {
+        post: Post {
+            url: url.into(),
+            title: "t".into(),
+            published: None,
+            source: None,
+            author: None,
+            body: vec!["b".into()],
+            language: None,
+            extractor: "x".into(),
+        },
+        url: url.into(),
+        host: host.into(),
+        hash: ContentHash([hash; 32]),
+        seen: Utc::now(),
+        chars: 1,
+        near: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
 
     fn cand(url: &str, host: &str, secs: i64) -> Candidate {
-        Candidate {
-            post: Post {
-                url: url.into(),
-                title: "t".into(),
-                published: None,
-                source: None,
-                author: None,
-                body: vec!["b".into()],
-                language: None,
-                extractor: host.into(),
-            },
-            url: url.into(),
-            host: host.into(),
-            hash: ContentHash([7; 32]),
-            seen: Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap(),
-            chars: 100,
-            near: None,
-        }
+        let mut c = test_candidate(url, host, 7);
+        c.post.extractor = host.into();
+        c.seen = Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap();
+        c.chars = 100;
+        c
     }
 
     fn policy() -> CanonicalPolicy {

@@ -325,27 +325,9 @@ pub fn admit_claimed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Post;
 
     fn candidate(url: &str, hash: u8) -> Candidate {
-        Candidate {
-            post: Post {
-                url: url.into(),
-                title: "t".into(),
-                published: None,
-                source: None,
-                author: None,
-                body: vec!["b".into()],
-                language: None,
-                extractor: "x".into(),
-            },
-            url: url.into(),
-            host: "a.test".into(),
-            hash: ContentHash([hash; 32]),
-            seen: chrono::Utc::now(),
-            chars: 1,
-            near: None,
-        }
+        crate::dedup::test_candidate(url, "a.test", hash)
     }
 
     #[test]

@@ -355,14 +355,11 @@ impl Store {
     /// frontier is kept), otherwise marks any unfinished run abandoned, drops its frontier, and
     /// allocates a new id. Returns the run and whether it was resumed.
     pub fn begin_run(&self, resume: bool) -> Result<(Run, bool), StoreError> {
-        if let Some(mut last) = self.unfinished_run()? {
+        if let Some(last) = self.unfinished_run()? {
             if resume {
                 return Ok((last, true));
             }
-            last.finished = Some(Utc::now());
-            last.ended = Some(crate::model::RunEnd::Abandoned);
-            self.put_run(&last)?;
-            self.drop_frontier(last.id)?;
+            self.abandon(last)?;
         }
         let next = self.meta.update_and_fetch(NEXT_RUN_KEY, |old| {
             let n = old
@@ -373,8 +370,21 @@ impl Store {
         let id = next
             .and_then(|b| <[u8; 8]>::try_from(&b[..]).ok())
             .map_or(1, |b| u64::from_be_bytes(b) - 1);
+        self.start_run(RunId(id))
+    }
+
+    /// Marks an unfinished run abandoned and drops its frontier.
+    fn abandon(&self, mut run: Run) -> Result<(), StoreError> {
+        run.finished = Some(Utc::now());
+        run.ended = Some(crate::model::RunEnd::Abandoned);
+        self.put_run(&run)?;
+        self.drop_frontier(run.id)
+    }
+
+    /// Writes a new, unfinished run `id`.
+    fn start_run(&self, id: RunId) -> Result<(Run, bool), StoreError> {
         let run = Run {
-            id: RunId(id),
+            id,
             started: Utc::now(),
             finished: None,
             outcomes: Default::default(),
@@ -394,11 +404,8 @@ impl Store {
                 return Ok((run, true));
             }
         }
-        if let Some(mut last) = self.unfinished_run()?.filter(|r| r.id != id) {
-            last.finished = Some(Utc::now());
-            last.ended = Some(crate::model::RunEnd::Abandoned);
-            self.put_run(&last)?;
-            self.drop_frontier(last.id)?;
+        if let Some(last) = self.unfinished_run()?.filter(|r| r.id != id) {
+            self.abandon(last)?;
         }
         self.meta.update_and_fetch(NEXT_RUN_KEY, |old| {
             let n = old
@@ -406,15 +413,7 @@ impl Store {
                 .map_or(1, u64::from_be_bytes);
             Some(n.max(id.0 + 1).to_be_bytes().to_vec())
         })?;
-        let run = Run {
-            id,
-            started: Utc::now(),
-            finished: None,
-            outcomes: Default::default(),
-            ended: None,
-        };
-        self.put_run(&run)?;
-        Ok((run, false))
+        self.start_run(id)
     }
 
     /// The newest run if it never finished (stopped, or its process died).
@@ -972,27 +971,9 @@ fn decode<T: DeserializeOwned>(tree: &'static str, key: &[u8], v: &[u8]) -> Resu
 mod tests {
     use super::*;
     use crate::dedup::{admit, best_match, Candidate, CanonicalPolicy, NearPolicy};
-    use crate::model::Post;
 
     fn candidate(url: &str, host: &str, hash: u8) -> Candidate {
-        Candidate {
-            post: Post {
-                url: url.into(),
-                title: "t".into(),
-                published: None,
-                source: None,
-                author: None,
-                body: vec!["b".into()],
-                language: None,
-                extractor: "x".into(),
-            },
-            url: url.into(),
-            host: host.into(),
-            hash: ContentHash([hash; 32]),
-            seen: Utc::now(),
-            chars: 1,
-            near: None,
-        }
+        crate::dedup::test_candidate(url, host, hash)
     }
 
     fn best_near_of(c: &Candidate, cands: &[NearCandidate]) -> Option<NearMatch> {

@@ -725,7 +725,7 @@ mod tests {
     fn problems_beyond_the_cap_are_counted() {
         let mut r = VerifyReport::default();
         for i in 0..MAX_LISTED + 5 {
-            r.push("band_missing", i.to_string(), "x");
+            r.push("print_orphan", i.to_string(), "x");
         }
         assert_eq!(r.problems.len(), MAX_LISTED);
         assert_eq!(r.total_problems, (MAX_LISTED + 5) as u64);
