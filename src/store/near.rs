@@ -115,35 +115,37 @@ impl NearIndex {
         }
     }
 
-    /// Texts sharing a band key with `print`, newest first within each band, at most
-    /// `per_band` per band (a band shared by a great many texts is generic text, and reading
+    /// Texts sharing a band key with `print` (the newest `per_band` of each band), in index
+    /// order, at most `per_band` per band (a band shared by a great many texts is generic text, and reading
     /// all of it would make lookups grow with the store), each text once, and only those whose
     /// simhash is within `bounds.max_distance` and whose sketch does not rule out
     /// `bounds.min_jaccard`.
     pub fn candidates(&self, print: &NearPrint, bounds: NearBounds, per_band: usize) -> Vec<Doc> {
         let mine = sketch(print);
         let floor = bounds.min_jaccard - SKETCH_SLACK;
-        let mut out: Vec<Doc> = Vec::new();
-        let mut seen: Vec<u32> = Vec::new();
+        // Every text reached through any band, each once: at most KEYS × per_band numbers,
+        // so the walk's cost is bounded whatever the store holds.
+        let mut reached: Vec<u32> = Vec::new();
         for key in print.band_keys() {
             let mut slot = self.heads.get(&digest(&key)).copied().unwrap_or(NONE);
             let mut walked = 0;
             while slot != NONE && walked < per_band {
                 walked += 1;
-                let number = slot / KEYS as u32;
+                reached.push(slot / KEYS as u32);
                 slot = self.next.get(slot as usize).copied().unwrap_or(NONE);
-                if seen.contains(&number) {
-                    continue;
-                }
-                seen.push(number);
-                let Some(doc) = self.docs.get(number as usize) else {
-                    continue;
-                };
-                if (doc.simhash ^ print.simhash).count_ones() <= bounds.max_distance
-                    && (floor <= 0.0 || sketch_jaccard(&mine, &doc.sketch) >= floor)
-                {
-                    out.push(*doc);
-                }
+            }
+        }
+        reached.sort_unstable();
+        reached.dedup();
+        let mut out: Vec<Doc> = Vec::new();
+        for number in reached {
+            let Some(doc) = self.docs.get(number as usize) else {
+                continue;
+            };
+            if (doc.simhash ^ print.simhash).count_ones() <= bounds.max_distance
+                && (floor <= 0.0 || sketch_jaccard(&mine, &doc.sketch) >= floor)
+            {
+                out.push(*doc);
             }
         }
         out
@@ -200,7 +202,8 @@ mod tests {
         // Chains are walked newest first, at most `per_band` deep.
         let capped = index.candidates(&p, within(0), 3);
         assert_eq!(capped.len(), 3);
-        assert_eq!(capped[0].hash, ContentHash([9; 32]));
+        let numbers: Vec<u8> = capped.iter().map(|d| d.hash.0[0]).collect();
+        assert_eq!(numbers, vec![7, 8, 9]);
         let mut far = p.clone();
         far.simhash = !p.simhash;
         assert!(index.candidates(&far, within(10), 64).is_empty());
