@@ -1091,6 +1091,49 @@ mod tests {
     }
 
     #[test]
+    fn schema_2_records_keep_their_inline_bodies() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = CanonicalPolicy::default();
+        let a = candidate("http://a.test/1", "a.test", 1);
+        let (record, _) = admit(None, None, &a, &p);
+        {
+            // A record as schema 2 wrote it: the body inside the record value, no `bodies`
+            // entry, and a band index on disk.
+            let store = Store::open(dir.path()).unwrap();
+            store.records.insert(record.id.0, encode(&record)).unwrap();
+            store.hashes.insert(a.hash.0, &record.id.0).unwrap();
+            store
+                .db
+                .open_tree("bands")
+                .unwrap()
+                .insert(b"k", b"v")
+                .unwrap();
+            store.force_schema("2");
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.meta.get(SCHEMA_KEY).unwrap().unwrap(), &b"3"[..]);
+        assert!(!db_has_tree(&store.db, "bands"));
+        assert_eq!(
+            store.record(record.id).unwrap().unwrap().canonical.body,
+            ["b"]
+        );
+        // A copy joins: the record is rewritten without its body, which moves to `bodies`.
+        let (run, _) = store.begin_run(false).unwrap();
+        let b = candidate("http://b.test/1", "b.test", 1);
+        store
+            .ingest(
+                &ingest_of(&b, run.id),
+                |_, _| None,
+                |e, n| admit(e, n, &b, &p),
+            )
+            .unwrap();
+        let after = store.record(record.id).unwrap().unwrap();
+        assert_eq!(after.canonical.body, ["b"]);
+        assert_eq!(after.copies.len(), 2);
+        assert!(store.bodies.get(record.id.0).unwrap().is_some());
+    }
+
+    #[test]
     fn newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         Store::open(dir.path()).unwrap().force_schema("99");
