@@ -10,11 +10,12 @@ use std::time::Instant;
 
 use chrono::{TimeDelta, Utc};
 use trawl::config::{Overrides, Settings};
-use trawl::dedup::{admit, best_match, best_near, Candidate};
+use trawl::crawl::archive_post;
+use trawl::dedup::best_near;
 use trawl::demo::generate;
 use trawl::fingerprint::NearPrint;
-use trawl::model::{Outcome, Post, RecordId, RunId, Sighting, UrlState};
-use trawl::store::{Ingest, Store};
+use trawl::model::{Post, RunId};
+use trawl::store::Store;
 
 fn main() {
     let total: usize = std::env::args()
@@ -143,44 +144,5 @@ fn main() {
 }
 
 fn ingest(store: &Store, settings: &Settings, post: &Post, seen: chrono::DateTime<Utc>) {
-    let Some(fp) = settings.fingerprinter.fingerprint(post) else {
-        return;
-    };
-    let cand = Candidate {
-        post: post.clone(),
-        url: post.url.clone(),
-        host: "origin.test".into(),
-        hash: fp.hash,
-        seen,
-        chars: fp.normalised_chars,
-        near: fp.near.clone(),
-    };
-    let ingest = Ingest {
-        hash: fp.hash,
-        sighting: Sighting {
-            record: RecordId([0; 16]),
-            url: post.url.clone(),
-            host: "origin.test".into(),
-            fetched_at: seen,
-            status: 200,
-            hash: fp.hash,
-            extractor: "bench".into(),
-            title: post.title.clone(),
-            run: RunId(1),
-            charset: "UTF-8".into(),
-            redirects: Vec::new(),
-        },
-        url_state: UrlState::new(&post.url, Outcome::Hub, RunId(1), Some(200), 1),
-        raw: None,
-        near: fp.near,
-        chars: fp.normalised_chars,
-    };
-    store
-        .ingest_with(
-            &ingest,
-            settings.near.bounds(),
-            |prev, found| best_match(&cand, prev, found, &settings.near),
-            |e, near| admit(e, near, &cand, &settings.canonical),
-        )
-        .expect("ingest");
+    archive_post(store, settings, post, &post.url, seen, RunId(1)).expect("ingest");
 }

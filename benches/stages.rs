@@ -9,12 +9,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use trawl::config::{Overrides, Settings};
-use trawl::dedup::{admit, best_match, Candidate};
+use trawl::crawl::{ingest_candidate, post_ingest};
 use trawl::demo::{Mirror, Network};
 use trawl::extract::{self, Extraction};
 use trawl::fetch::charset;
-use trawl::model::{Outcome, RecordId, RunId, Sighting, UrlState};
-use trawl::store::{Ingest, Store};
+use trawl::store::Store;
 
 fn main() {
     let n = 2000;
@@ -85,47 +84,8 @@ fn main() {
     let (run, _) = store.begin_run(false).expect("run");
     let t = Instant::now();
     for (post, fp) in posts.iter().zip(&fps) {
-        let host = url::Url::parse(&post.url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
-            .unwrap_or_default();
-        let cand = Candidate {
-            post: post.clone(),
-            url: post.url.clone(),
-            host: host.clone(),
-            hash: fp.hash,
-            seen: chrono::Utc::now(),
-            chars: fp.normalised_chars,
-            near: fp.near.clone(),
-        };
-        let ingest = Ingest {
-            hash: fp.hash,
-            sighting: Sighting {
-                record: RecordId([0; 16]),
-                url: post.url.clone(),
-                host,
-                fetched_at: cand.seen,
-                status: 200,
-                hash: fp.hash,
-                extractor: post.extractor.clone(),
-                title: post.title.clone(),
-                run: RunId(run.id.0),
-                charset: "UTF-8 (header)".into(),
-                redirects: Vec::new(),
-            },
-            url_state: UrlState::new(&post.url, Outcome::Hub, run.id, Some(200), 1),
-            raw: None,
-            near: cand.near.clone(),
-            chars: cand.chars,
-        };
-        store
-            .ingest_with(
-                &ingest,
-                settings.near.bounds(),
-                |previous, found| best_match(&cand, previous, found, &settings.near),
-                |e, near| admit(e, near, &cand, &settings.canonical),
-            )
-            .expect("ingest");
+        let (cand, ingest) = post_ingest(post, fp.clone(), &post.url, chrono::Utc::now(), run.id);
+        ingest_candidate(&store, &settings, &cand, &ingest).expect("ingest");
     }
     store.flush().expect("flush");
     let ingest = t.elapsed();

@@ -1385,6 +1385,86 @@ fn archived(
     }
 }
 
+/// Dedup and store one fingerprinted post, as the writer does: the URL's previous version
+/// and the band index's candidates go through the near-duplicate policy, and the canonical
+/// policy decides what the record becomes.
+pub fn ingest_candidate(
+    store: &Store,
+    settings: &Settings,
+    candidate: &Candidate,
+    ingest: &Ingest,
+) -> Result<(crate::model::Record, Outcome), StoreError> {
+    store.ingest_with(
+        ingest,
+        settings.near.bounds(),
+        |previous, found| dedup::best_match(candidate, previous, found, &settings.near),
+        |existing, near| dedup::admit(existing, near, candidate, &settings.canonical),
+    )
+}
+
+/// Archives a post that no crawl fetched (tests, benchmarks, tools): fingerprinted with
+/// `settings` and stored through the writer's own dedup and store path (see [`post_ingest`]).
+/// `None` when the post has no fingerprint (its body is only boilerplate).
+pub fn archive_post(
+    store: &Store,
+    settings: &Settings,
+    post: &crate::model::Post,
+    url: &str,
+    seen: chrono::DateTime<Utc>,
+    run: RunId,
+) -> Result<Option<(crate::model::Record, Outcome)>, StoreError> {
+    let Some(fp) = settings.fingerprinter.fingerprint(post) else {
+        return Ok(None);
+    };
+    let (candidate, ingest) = post_ingest(post, fp, url, seen, run);
+    ingest_candidate(store, settings, &candidate, &ingest).map(Some)
+}
+
+/// What the writer is given for a fingerprinted post that no crawl fetched: as if `url` had
+/// answered 200 with it at `seen` in `run`, decoded as UTF-8, without redirects.
+pub fn post_ingest(
+    post: &crate::model::Post,
+    fp: crate::fingerprint::Fingerprint,
+    url: &str,
+    seen: chrono::DateTime<Utc>,
+    run: RunId,
+) -> (Candidate, Ingest) {
+    let host = Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
+    let candidate = Candidate {
+        post: post.clone(),
+        url: url.to_string(),
+        host: host.clone(),
+        hash: fp.hash,
+        seen,
+        chars: fp.normalised_chars,
+        near: fp.near.clone(),
+    };
+    let ingest = Ingest {
+        hash: fp.hash,
+        sighting: Sighting {
+            record: RecordId([0; 16]),
+            url: url.to_string(),
+            host,
+            fetched_at: seen,
+            status: 200,
+            hash: fp.hash,
+            extractor: post.extractor.clone(),
+            title: post.title.clone(),
+            run,
+            charset: "UTF-8".into(),
+            redirects: Vec::new(),
+        },
+        url_state: UrlState::new(url, Outcome::Hub, run, Some(200), 1),
+        raw: None,
+        near: fp.near,
+        chars: fp.normalised_chars,
+    };
+    (candidate, ingest)
+}
+
 /// The single writer: dedup + store, frontier pushes and done marks, and the summary.
 fn spawn_writer(
     store: Store,
@@ -1439,16 +1519,7 @@ fn spawn_writer(
                             Some(claims) => {
                                 claims.ingest(&store, &ingest, &candidate, &settings)?
                             }
-                            None => store.ingest_with(
-                                &ingest,
-                                settings.near.bounds(),
-                                |previous, found| {
-                                    dedup::best_match(&candidate, previous, found, &settings.near)
-                                },
-                                |existing, near| {
-                                    dedup::admit(existing, near, &candidate, &settings.canonical)
-                                },
-                            )?,
+                            None => ingest_candidate(&store, &settings, &candidate, &ingest)?,
                         };
                         summary.count(&ingest.sighting.host, &outcome);
                     }

@@ -5,11 +5,9 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use trawl::config::{Overrides, Settings};
-use trawl::dedup::{admit, best_match, Candidate};
-use trawl::model::{
-    CanonicalReason, Join, Outcome, Post, Record, RecordId, RunId, Sighting, UrlState,
-};
-use trawl::store::{Ingest, Store};
+use trawl::crawl::archive_post;
+use trawl::model::{CanonicalReason, Join, Outcome, Post, Record, RunId};
+use trawl::store::Store;
 
 const CONFIG: &str = r#"
     [dedup]
@@ -50,53 +48,13 @@ fn post(url: &str, title: &str, body: &[&str]) -> Post {
 
 /// Fingerprints `post` and archives it as the crawl's writer does.
 fn archive(store: &Store, s: &Settings, post: &Post, secs: i64) -> (Record, Outcome) {
-    let fp = s.fingerprinter.fingerprint(post).unwrap();
-    let host = url::Url::parse(&post.url)
-        .unwrap()
-        .host_str()
-        .unwrap()
-        .to_string();
     let seen = Utc::now() + TimeDelta::seconds(secs);
     // Each archive call is a fetch in its own run (the store keeps one sighting per URL and
     // text per run).
     let run = RunId(1 + secs as u64);
-    let cand = Candidate {
-        post: post.clone(),
-        url: post.url.clone(),
-        host: host.clone(),
-        hash: fp.hash,
-        seen,
-        chars: fp.normalised_chars,
-        near: fp.near.clone(),
-    };
-    let ingest = Ingest {
-        hash: fp.hash,
-        sighting: Sighting {
-            record: RecordId([0; 16]),
-            url: post.url.clone(),
-            host,
-            fetched_at: seen,
-            status: 200,
-            hash: fp.hash,
-            extractor: "test".into(),
-            title: post.title.clone(),
-            run,
-            charset: "UTF-8".into(),
-            redirects: Vec::new(),
-        },
-        url_state: UrlState::new(&post.url, Outcome::Hub, run, Some(200), 1),
-        raw: None,
-        near: fp.near,
-        chars: fp.normalised_chars,
-    };
-    store
-        .ingest_with(
-            &ingest,
-            s.near.bounds(),
-            |prev, found| best_match(&cand, prev, found, &s.near),
-            |e, near| admit(e, near, &cand, &s.canonical),
-        )
+    archive_post(store, s, post, &post.url, seen, run)
         .unwrap()
+        .expect("post has a fingerprint")
 }
 
 #[test]

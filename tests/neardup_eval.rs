@@ -22,11 +22,11 @@ use std::path::Path;
 
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use trawl::config::{Overrides, Settings};
-use trawl::dedup::{admit, best_match, Candidate};
+use trawl::crawl::archive_post;
 use trawl::demo::{generate, Article, Lang};
 use trawl::fingerprint::NearPrint;
-use trawl::model::{Outcome, Post, RecordId, RunId, Sighting, UrlState};
-use trawl::store::{Ingest, Store};
+use trawl::model::{Post, RecordId, RunId};
+use trawl::store::Store;
 
 /// One labelled document.
 #[derive(Clone)]
@@ -225,50 +225,9 @@ fn run(docs: &[Doc], settings: &Settings) -> Vec<Option<RecordId>> {
     docs.iter()
         .enumerate()
         .map(|(i, d)| {
-            let fp = settings.fingerprinter.fingerprint(&d.post)?;
-            let host = url::Url::parse(&d.url)
-                .unwrap()
-                .host_str()
-                .unwrap()
-                .to_string();
             let seen = start + TimeDelta::seconds(i as i64);
-            let cand = Candidate {
-                post: d.post.clone(),
-                url: d.url.clone(),
-                host: host.clone(),
-                hash: fp.hash,
-                seen,
-                chars: fp.normalised_chars,
-                near: fp.near.clone(),
-            };
-            let ingest = Ingest {
-                hash: fp.hash,
-                sighting: Sighting {
-                    record: RecordId([0; 16]),
-                    url: d.url.clone(),
-                    host,
-                    fetched_at: seen,
-                    status: 200,
-                    hash: fp.hash,
-                    extractor: "eval".into(),
-                    title: d.post.title.clone(),
-                    run: RunId(1),
-                    charset: "UTF-8".into(),
-                    redirects: Vec::new(),
-                },
-                url_state: UrlState::new(&d.url.clone(), Outcome::Hub, RunId(1), Some(200), 1),
-                raw: None,
-                near: fp.near,
-                chars: fp.normalised_chars,
-            };
-            let (record, _) = store
-                .ingest_with(
-                    &ingest,
-                    settings.near.bounds(),
-                    |prev, found| best_match(&cand, prev, found, &settings.near),
-                    |e, near| admit(e, near, &cand, &settings.canonical),
-                )
-                .unwrap();
+            let (record, _) =
+                archive_post(&store, settings, &d.post, &d.url, seen, RunId(1)).unwrap()?;
             Some(record.id)
         })
         .collect()
