@@ -59,20 +59,17 @@ impl std::fmt::Debug for RedisFrontier {
 }
 
 impl Clone for RedisFrontier {
+    /// Another connection and an empty batch of its own; leases and bookkeeping shared.
     fn clone(&self) -> Self {
-        RedisFrontier {
-            conn: self.conn.another("frontier"),
-            shared: self.shared.clone(),
-            prefix: self.prefix.clone(),
-            me: self.me.clone(),
-            deadline_ms: self.deadline_ms,
-            tick: self.tick,
-            store: self.store.clone(),
-            pushes: Vec::new(),
-            done: Vec::new(),
-            last_push: Instant::now(),
-            last_done: Instant::now(),
-        }
+        RedisFrontier::new(
+            self.conn.another("frontier"),
+            self.shared.clone(),
+            self.prefix.clone(),
+            self.me.clone(),
+            self.deadline_ms,
+            self.tick,
+            self.store.clone(),
+        )
     }
 }
 
