@@ -389,6 +389,8 @@ async fn throughput() {
 
 fn main() {
     if let Ok(addr) = std::env::var("TRAWL_BENCH_CHILD") {
+        // As the trawl binary does.
+        trawl::limit_malloc_arenas();
         let addr: SocketAddr = addr.parse().expect("address from parent");
         let list = std::env::var("TRAWL_BENCH_LIST").ok();
         return match std::env::var("TRAWL_BENCH_MODE").as_deref() {

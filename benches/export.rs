@@ -2,7 +2,8 @@
 //! three hosts, with a kept raw response) directly through `Store::ingest`, then runs the
 //! `trawl` binary the way a user would and reports wall time and peak RSS of each command.
 //!
-//! Run: `cargo bench --bench export` (release build). `TRAWL_BENCH_RECORDS=N` changes N.
+//! Run: `cargo bench --bench export` (release build). `TRAWL_BENCH_RECORDS=N` changes N;
+//! `TRAWL_BENCH_STORE=DIR` keeps the generated store in DIR and reuses it next time.
 //! The export must stay under 100 MiB of peak RSS whatever N is.
 
 use std::path::Path;
@@ -147,9 +148,15 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("store");
+    // TRAWL_BENCH_STORE=DIR keeps the generated store there and reuses it on the next run
+    // (generating 100,000 records takes minutes).
+    let store = std::env::var_os("TRAWL_BENCH_STORE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().join("store"));
     let t = Instant::now();
-    generate(&store, n);
+    if !store.exists() {
+        generate(&store, n);
+    }
     let size = Store::open_existing(&store)
         .expect("reopen")
         .size_on_disk()

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde::Serialize;
 use thiserror::Error;
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{mpsc, watch, Notify, Semaphore};
 use tokio::task::JoinSet;
 use url::Url;
 
@@ -342,6 +342,7 @@ async fn crawl_in(
     let mut s = Scheduler {
         settings: settings.clone(),
         fetcher,
+        analysis: Arc::new(Semaphore::new(analysis_permits())),
         store: store.clone(),
         run: run.id,
         tx,
@@ -504,6 +505,8 @@ impl Ord for Delayed {
 struct Scheduler {
     settings: Arc<Settings>,
     fetcher: Fetcher,
+    /// Permits for page analysis on the blocking pool, one per core (see [`analyse_off_reactor`]).
+    analysis: Arc<Semaphore>,
     store: Store,
     run: RunId,
     tx: mpsc::UnboundedSender<Write>,
@@ -693,14 +696,15 @@ impl Scheduler {
             host.in_flight += 1;
             host.next_start = now + host.delay + backoff_gap(&settings.retry, host.failures);
             *self.requests.entry(name).or_default() += 1;
-            let (fetcher, settings, store, run) = (
+            let (fetcher, analysis, settings, store, run) = (
                 self.fetcher.clone(),
+                self.analysis.clone(),
                 self.settings.clone(),
                 self.store.clone(),
                 self.run,
             );
             self.tasks.spawn(async move {
-                let result = process(&fetcher, &settings, &store, &entry, run).await;
+                let result = process(&fetcher, &analysis, &settings, &store, &entry, run).await;
                 Finished::Page(entry, result)
             });
         }
@@ -995,6 +999,7 @@ fn done(
 /// Fetches and processes one page. Never fails: every problem becomes an outcome or a retry.
 async fn process(
     fetcher: &Fetcher,
+    analysis: &Semaphore,
     settings: &Arc<Settings>,
     store: &Store,
     entry: &Entry,
@@ -1088,8 +1093,10 @@ async fn process(
         // Recognised by the URL, not by sniffing: the config says this endpoint is JSON.
         let (settings, entry) = (settings.clone(), entry.clone());
         let url = entry.url.clone();
-        let work =
-            tokio::task::spawn_blocking(move || analyse_api(&settings, &entry, fetched, run)).await;
+        let work = analyse_off_reactor(analysis, move || {
+            analyse_api(&settings, &entry, fetched, run)
+        })
+        .await;
         return work.unwrap_or_else(|e| {
             let outcome = Outcome::Failed {
                 class: "internal".into(),
@@ -1103,9 +1110,10 @@ async fn process(
     {
         let (settings, entry) = (settings.clone(), entry.clone());
         let url = entry.url.clone();
-        let work =
-            tokio::task::spawn_blocking(move || analyse_feed(&settings, &entry, fetched, run))
-                .await;
+        let work = analyse_off_reactor(analysis, move || {
+            analyse_feed(&settings, &entry, fetched, run)
+        })
+        .await;
         return work.unwrap_or_else(|e| {
             let outcome = Outcome::Failed {
                 class: "internal".into(),
@@ -1122,9 +1130,9 @@ async fn process(
     }
     let settings = settings.clone();
     let entry = entry.clone();
-    // Decoding, parsing and extraction are CPU work: keep them off the async reactor.
     let url = entry.url.clone();
-    let work = tokio::task::spawn_blocking(move || analyse(&settings, &entry, fetched, run)).await;
+    let work =
+        analyse_off_reactor(analysis, move || analyse(&settings, &entry, fetched, run)).await;
     work.unwrap_or_else(|e| {
         let outcome = Outcome::Failed {
             class: "internal".into(),
@@ -1132,6 +1140,28 @@ async fn process(
         };
         done(&url, outcome, Some(status), run, Vec::new())
     })
+}
+
+/// Runs page analysis (decoding, parsing, extraction, fingerprinting: CPU work) on the
+/// blocking pool, off the async reactor, at most one page per core at a time. Without the
+/// bound every fetched page got a blocking thread of its own: with 64 fetches in flight that
+/// was up to 64 threads on two cores, each growing its own regex caches, and more context
+/// switches than work.
+async fn analyse_off_reactor<F>(
+    analysis: &Semaphore,
+    work: F,
+) -> Result<PageResult, tokio::task::JoinError>
+where
+    F: FnOnce() -> PageResult + Send + 'static,
+{
+    // The semaphore is never closed; if it were, running unbounded beats failing the page.
+    let _permit = analysis.acquire().await.ok();
+    tokio::task::spawn_blocking(work).await
+}
+
+/// Pages analysed at once: one per core.
+fn analysis_permits() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// Most entries read from one feed or sitemap (the sitemap protocol's own limit).

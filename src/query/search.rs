@@ -24,6 +24,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::QueryError;
 use crate::model::{Record, RecordId};
+use crate::store::search::DocList;
 use crate::store::{Store, StoreError};
 
 /// Records indexed per segment: bounds the memory of an index update (a few tens of MiB) and
@@ -195,25 +196,29 @@ pub fn update_index(store: &Store, progress: &mut dyn FnMut(usize)) -> Result<us
         if pending.is_empty() {
             return Ok(done);
         }
-        let mut by_term: std::collections::HashMap<Term, Vec<u32>> = Default::default();
+        // Records in doc-number order, so that every posting list is built ascending and
+        // encoded as it grows (a reindexed record keeps its older, lower number).
+        let mut docs = Vec::with_capacity(pending.len());
         for p in &pending {
+            docs.push((store.search_doc_number(p.id)?, p.id));
+        }
+        docs.sort_unstable();
+        let mut by_term: std::collections::HashMap<Term, DocList> = Default::default();
+        for (doc, id) in docs {
             // A marker for a record that is gone (cannot happen today: records are never
             // deleted) is simply cleared.
-            let Some(record) = store.record(p.id)? else {
+            let Some(record) = store.record(id)? else {
                 continue;
             };
-            let doc = store.search_doc_number(p.id)?;
             for term in terms_of(&record.canonical.title, &record.canonical.body) {
+                // Ascending by construction; a refusal would mean a duplicate doc number.
                 by_term.entry(term).or_default().push(doc);
             }
         }
-        let mut postings: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-        for (term, mut docs) in by_term {
-            // Reindexed records keep their older, lower numbers: restore ascending order.
-            docs.sort_unstable();
-            docs.dedup();
-            postings.insert(term.into_string(), docs);
-        }
+        let postings: BTreeMap<String, DocList> = by_term
+            .into_iter()
+            .map(|(term, docs)| (term.into_string(), docs))
+            .collect();
         store.write_search_segment(&postings, &pending)?;
         done += pending.len();
         progress(done);

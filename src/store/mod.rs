@@ -1,12 +1,14 @@
 //! Stage 6, store: the archive on disk, in sled. Only this module touches sled.
 //!
 //! Trees (DESIGN.md §2): `meta` (schema version), `records` (record id → [`Record`] without
-//! its canonical body), `bodies` (record id → the canonical body's paragraphs, rewritten only when the
-//! canonical text changes),
+//! its canonical body), `body_at` (record id → where the canonical body's paragraphs are in
+//! the blob segments, rewritten only when the canonical text changes),
 //! `hashes` (content hash → record id), `sightings` (record id ‖ run ‖ seq → [`Sighting`]),
-//! `urls` (normalised URL → [`UrlState`]), `runs` (run id → [`Run`]) and `raw` (record id →
-//! the canonical copy's [`RawResponse`], deflate-compressed JSON, for WARC export). Other
-//! values are JSON. The search index has its own trees (see [`search`]). Near-duplicate
+//! `urls` (normalised URL → [`UrlState`]), `runs` (run id → [`Run`]) and `raw_at` (record id
+//! → where the canonical copy's [`RawResponse`], deflate-compressed JSON, is in the blob
+//! segments, for WARC export). Bodies and raw responses themselves live in append-only
+//! segment files beside sled ([`blobs`]); stores written before schema 4 keep theirs inline
+//! in `bodies` and `raw`, which are still read. Other values are JSON. The search index has its own trees (see [`search`]). Near-duplicate
 //! detection adds `prints` (content hash → [`NearPrint`], binary; the banded candidate index
 //! is built from it in memory, see [`near`]) and `versions` (normalised URL → every
 //! [`Version`] of the text it served, JSON).
@@ -15,6 +17,7 @@
 //! transaction, so a crash never leaves an index pointing at nothing. Durability points are
 //! explicit ([`Store::flush`]); anything unflushed at a crash counts as not done.
 
+mod blobs;
 pub mod frontier;
 mod near;
 
@@ -35,14 +38,16 @@ use crate::model::{
 pub mod search;
 mod verify;
 
+pub use blobs::{BlobError, BlobRef};
 pub use verify::{Checked, Problem, RepairReport, VerifyReport};
 
 /// Schema version this build writes and understands.
 ///
-/// 3 moved canonical bodies out of `records` into `bodies`; a schema 2 store is read as it is
-/// (its records carry their bodies inline) and marked 3 when opened, so that an older trawl,
-/// which would not look in `bodies`, refuses it.
-pub const SCHEMA_VERSION: u32 = 3;
+/// 3 moved canonical bodies out of `records` into `bodies`; 4 moved bodies and raw responses
+/// out of sled into blob segments (`body_at`, `raw_at`). Older stores are read as they are
+/// (inline bodies in records, or in `bodies` and `raw`) and marked 4 when opened, so that an
+/// older trawl, which would not look in the segments, refuses them.
+pub const SCHEMA_VERSION: u32 = 4;
 /// Texts looked at per band key at most (the newest): a bucket that grows this large holds
 /// generic or templated text, and walking it whole would make lookups grow with the store.
 /// A real copy shares several bands with its original (two on average at Jaccard 0.5, eight
@@ -52,6 +57,8 @@ pub const SCHEMA_VERSION: u32 = 3;
 const MAX_PER_BAND: usize = 16;
 const SCHEMA_KEY: &[u8] = b"schema_version";
 const NEXT_RUN_KEY: &[u8] = b"next_run";
+/// Directory in the store holding the blob segments.
+const BLOB_DIR: &str = "blobs";
 /// File in the store directory naming the process that has it open.
 const HOLDER_FILE: &str = "holder";
 
@@ -108,6 +115,9 @@ pub enum StoreError {
         /// What was found.
         detail: String,
     },
+    /// A blob segment could not be read or written, or holds other bytes than were written.
+    #[error("store blob segment {0}")]
+    Blob(#[from] blobs::BlobError),
     /// A stored value does not decode.
     #[error("corrupt {tree} entry {key}: {detail}")]
     Corrupt {
@@ -179,12 +189,17 @@ pub struct Store {
     db: sled::Db,
     meta: sled::Tree,
     records: sled::Tree,
+    /// Schema 3 inline bodies, read only.
     bodies: sled::Tree,
+    body_at: sled::Tree,
     hashes: sled::Tree,
     sightings: sled::Tree,
     urls: sled::Tree,
     runs: sled::Tree,
+    /// Schema 3 inline raw responses, read only.
     raw: sled::Tree,
+    raw_at: sled::Tree,
+    blobs: Arc<blobs::Blobs>,
     search: search::SearchTrees,
     prints: sled::Tree,
     versions: sled::Tree,
@@ -279,11 +294,14 @@ impl Store {
             meta: tree("meta")?,
             records: tree("records")?,
             bodies: tree("bodies")?,
+            body_at: tree("body_at")?,
             hashes: tree("hashes")?,
             sightings: tree("sightings")?,
             urls: tree("urls")?,
             runs: tree("runs")?,
             raw: tree("raw")?,
+            raw_at: tree("raw_at")?,
+            blobs: Arc::new(blobs::Blobs::new(path.join(BLOB_DIR))),
             search: search::SearchTrees::open(&db).map_err(open_err)?,
             prints: tree("prints")?,
             versions: tree("versions")?,
@@ -491,19 +509,33 @@ impl Store {
             find_near(previous.as_ref(), &found)
         };
         let seq = self.db.generate_id()?;
+        // `bodies` (schema 3, read only) is in the transaction because a plain sled read
+        // inside a transaction deadlocks on sled's own lock.
         let trees = (
             &self.records,
+            &self.body_at,
             &self.bodies,
             &self.hashes,
             &self.sightings,
             &self.urls,
-            &self.raw,
+            &self.raw_at,
             &self.search.pending,
             &self.prints,
             &self.versions,
         );
         let result = trees.transaction(
-            |(records, bodies, hashes, sightings, urls, raw, search_pending, prints, versions)| {
+            |(
+                records,
+                body_at,
+                legacy_bodies,
+                hashes,
+                sightings,
+                urls,
+                raw_at,
+                search_pending,
+                prints,
+                versions,
+            )| {
                 let abort = ConflictableTransactionError::Abort;
                 // A URL this run already archived with this very text (fetched again after a
                 // crash, before its frontier entry was marked done) adds nothing: one sighting
@@ -521,9 +553,17 @@ impl Store {
                     match records.get(id)? {
                         Some(v) => {
                             let mut record: Record = decode("records", id, &v).map_err(abort)?;
-                            let separate = match bodies.get(id)? {
-                                Some(b) => {
-                                    record.canonical.body = decode_body(id, &b).map_err(abort)?;
+                            let body = match body_at.get(id)? {
+                                Some(at) => Some(self.blob_body(id, &at).map_err(abort)?),
+                                None => legacy_bodies
+                                    .get(id)?
+                                    .map(|b| decode("bodies", id, &b))
+                                    .transpose()
+                                    .map_err(abort)?,
+                            };
+                            let separate = match body {
+                                Some(body) => {
+                                    record.canonical.body = body;
                                     true
                                 }
                                 None => false,
@@ -569,12 +609,17 @@ impl Store {
                 if text_changed {
                     search_pending.insert(&record.id.0, &seq.to_be_bytes())?;
                 }
-                // The body lives in its own tree and is written only when it changes: most
-                // ingests are duplicates that add a copy to the record, and rewriting the
-                // body with every copy multiplied the bytes sled logs.
+                // The body is written apart from the record, and only when it changes: most
+                // ingests are duplicates that add a copy to the record. It goes to the blob
+                // segments before this transaction commits (see `blobs` on crash safety); a
+                // retried transaction only leaves an unreferenced copy behind.
                 let body = std::mem::take(&mut record.canonical.body);
                 if text_changed || !body_stored {
-                    bodies.insert(&record.id.0, encode(&body))?;
+                    let at = self
+                        .blobs
+                        .append(&encode(&body))
+                        .map_err(|e| abort(e.into()))?;
+                    body_at.insert(&record.id.0, &at.to_bytes())?;
                 }
                 records.insert(&record.id.0, encode(&record))?;
                 record.canonical.body = body;
@@ -614,7 +659,11 @@ impl Store {
                 let became_canonical = record.canonical.url == sighting.url
                     && previous_canonical.as_deref() != Some(sighting.url.as_str());
                 if let (true, Some(r)) = (became_canonical, &ingest.raw) {
-                    raw.insert(&record.id.0, compress(&encode(r)))?;
+                    let at = self
+                        .blobs
+                        .append(&compress(&encode(r)))
+                        .map_err(|e| abort(e.into()))?;
+                    raw_at.insert(&record.id.0, &at.to_bytes())?;
                 }
                 Ok((record, outcome))
             },
@@ -653,19 +702,24 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         let trees = (
             &self.records,
-            &self.bodies,
+            &self.body_at,
             &self.hashes,
             &self.sightings,
-            &self.raw,
+            &self.raw_at,
             &self.search.pending,
             &self.prints,
         );
         let mut head = record.clone();
         let body = std::mem::take(&mut head.canonical.body);
+        // Values first, references after (see `blobs` on crash safety).
+        let body_ref = self.blobs.append(&encode(&body))?;
+        let raw_ref = raw
+            .map(|r| self.blobs.append(&compress(&encode(r))))
+            .transpose()?;
         trees
             .transaction(
-                |(records, bodies, hashes, sightings_t, raw_t, pending, prints_t)| {
-                    bodies.insert(&record.id.0, encode(&body))?;
+                |(records, body_at, hashes, sightings_t, raw_at, pending, prints_t)| {
+                    body_at.insert(&record.id.0, &body_ref.to_bytes())?;
                     records.insert(&record.id.0, encode(&head))?;
                     pending.insert(
                         &record.id.0,
@@ -684,8 +738,8 @@ impl Store {
                     for (hash, print) in prints {
                         prints_t.insert(&hash.0, print.to_bytes())?;
                     }
-                    if let Some(r) = raw {
-                        raw_t.insert(&record.id.0, compress(&encode(r)))?;
+                    if let Some(at) = raw_ref {
+                        raw_at.insert(&record.id.0, &at.to_bytes())?;
                     }
                     Ok::<_, ConflictableTransactionError<StoreError>>(())
                 },
@@ -707,8 +761,12 @@ impl Store {
 
     /// The raw response of a record's canonical copy, if it was kept.
     pub fn raw_response(&self, id: RecordId) -> Result<Option<RawResponse>, StoreError> {
-        let Some(v) = self.raw.get(id.0)? else {
-            return Ok(None);
+        let v = match self.raw_at.get(id.0)? {
+            Some(at) => self.blob("raw_at", &id.0, &at)?,
+            None => match self.raw.get(id.0)? {
+                Some(v) => v.to_vec(),
+                None => return Ok(None),
+            },
         };
         let json = decompress(&v).map_err(|e| StoreError::Corrupt {
             tree: "raw",
@@ -840,14 +898,46 @@ impl Store {
             .transpose()
     }
 
-    /// A record from its `records` entry and its body from `bodies` (records written by
-    /// schema 2 carry the body inline and have no `bodies` entry).
+    /// A record from its `records` entry and its stored body (records written by schema 2
+    /// carry the body inline and have none).
     fn read_record(&self, key: &[u8], value: &[u8]) -> Result<Record, StoreError> {
         let mut record: Record = decode("records", key, value)?;
-        if let Some(body) = self.bodies.get(key)? {
-            record.canonical.body = decode_body(key, &body)?;
+        if let Some(body) = self.stored_body(key, self.body_at.get(key)?.as_deref())? {
+            record.canonical.body = body;
         }
         Ok(record)
+    }
+
+    /// A record's body kept apart from it: in the blob segments when `at` (its `body_at`
+    /// entry) is given, else in schema 3's `bodies` tree; `None` if it has none.
+    fn stored_body(
+        &self,
+        key: &[u8],
+        at: Option<&[u8]>,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        match at {
+            Some(at) => self.blob_body(key, at).map(Some),
+            None => self
+                .bodies
+                .get(key)?
+                .map(|b| decode("bodies", key, &b))
+                .transpose(),
+        }
+    }
+
+    /// The body a `body_at` entry points at.
+    fn blob_body(&self, key: &[u8], at: &[u8]) -> Result<Vec<String>, StoreError> {
+        decode("bodies", key, &self.blob("body_at", key, at)?)
+    }
+
+    /// The value a blob reference (an entry of `tree` under `key`) points at.
+    fn blob(&self, tree: &'static str, key: &[u8], at: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let at = blobs::BlobRef::from_bytes(at).ok_or_else(|| StoreError::Corrupt {
+            tree,
+            key: format!("{:02x?}", key),
+            detail: "not a blob reference".into(),
+        })?;
+        Ok(self.blobs.read(at)?)
     }
 
     /// Record ids starting with a hex prefix (so users can type a short id).
@@ -914,15 +1004,17 @@ impl Store {
         }
     }
 
-    /// Makes everything written so far durable.
+    /// Makes everything written so far durable: blob segments first, then the sled entries
+    /// that refer to them.
     pub fn flush(&self) -> Result<(), StoreError> {
+        self.blobs.sync()?;
         self.db.flush()?;
         Ok(())
     }
 
-    /// Bytes sled uses on disk.
+    /// Bytes the store uses on disk (sled and blob segments).
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.db.size_on_disk()?)
+        Ok(self.db.size_on_disk()? + self.blobs.size_on_disk())
     }
 
     #[cfg(test)]
@@ -952,10 +1044,6 @@ fn decompress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
 
 fn db_has_tree(db: &sled::Db, name: &str) -> bool {
     db.tree_names().iter().any(|n| &n[..] == name.as_bytes())
-}
-
-fn decode_body(key: &[u8], v: &[u8]) -> Result<Vec<String>, StoreError> {
-    decode("bodies", key, v)
 }
 
 fn encode<T: Serialize>(v: &T) -> Vec<u8> {
@@ -1115,13 +1203,14 @@ mod tests {
             store.force_schema("2");
         }
         let store = Store::open(dir.path()).unwrap();
-        assert_eq!(store.meta.get(SCHEMA_KEY).unwrap().unwrap(), &b"3"[..]);
+        assert_eq!(store.meta.get(SCHEMA_KEY).unwrap().unwrap(), &b"4"[..]);
         assert!(!db_has_tree(&store.db, "bands"));
         assert_eq!(
             store.record(record.id).unwrap().unwrap().canonical.body,
             ["b"]
         );
-        // A copy joins: the record is rewritten without its body, which moves to `bodies`.
+        // A copy joins: the record is rewritten without its body, which moves to the blob
+        // segments.
         let (run, _) = store.begin_run(false).unwrap();
         let b = candidate("http://b.test/1", "b.test", 1);
         store
@@ -1134,7 +1223,70 @@ mod tests {
         let after = store.record(record.id).unwrap().unwrap();
         assert_eq!(after.canonical.body, ["b"]);
         assert_eq!(after.copies.len(), 2);
-        assert!(store.bodies.get(record.id.0).unwrap().is_some());
+        assert!(store.body_at.get(record.id.0).unwrap().is_some());
+    }
+
+    #[test]
+    fn schema_3_bodies_and_raw_responses_are_read_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = CanonicalPolicy::default();
+        let a = candidate("http://a.test/1", "a.test", 1);
+        let (record, _) = admit(None, None, &a, &p);
+        let raw = ingest_of(&a, RunId(1)).raw.unwrap();
+        {
+            // As schema 3 wrote it: the body in `bodies`, the raw response inline in `raw`.
+            let store = Store::open(dir.path()).unwrap();
+            let mut head = record.clone();
+            let body = std::mem::take(&mut head.canonical.body);
+            store.records.insert(record.id.0, encode(&head)).unwrap();
+            store.bodies.insert(record.id.0, encode(&body)).unwrap();
+            store
+                .raw
+                .insert(record.id.0, compress(&encode(&raw)))
+                .unwrap();
+            store.hashes.insert(a.hash.0, &record.id.0).unwrap();
+            store.force_schema("3");
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.meta.get(SCHEMA_KEY).unwrap().unwrap(), &b"4"[..]);
+        assert_eq!(
+            store.record(record.id).unwrap().unwrap().canonical.body,
+            ["b"]
+        );
+        assert_eq!(store.raw_response(record.id).unwrap().unwrap().url, raw.url);
+        let fp = crate::config::Settings::load(None, &Default::default())
+            .unwrap()
+            .fingerprinter;
+        assert_eq!(store.verify(&fp).unwrap().checked.raw, 1);
+        assert!(store.blobs.size_on_disk() == 0, "reading writes no segment");
+    }
+
+    #[test]
+    fn a_damaged_body_is_an_error_naming_the_segment_not_a_wrong_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = CanonicalPolicy::default();
+        let a = candidate("http://a.test/1", "a.test", 1);
+        let store = Store::open(dir.path()).unwrap();
+        let (run, _) = store.begin_run(false).unwrap();
+        let (record, _) = store
+            .ingest(
+                &ingest_of(&a, run.id),
+                |_, _| None,
+                |e, n| admit(e, n, &a, &p),
+            )
+            .unwrap();
+        store.flush().unwrap();
+        let seg = dir.path().join(BLOB_DIR).join("00000001.seg");
+        let mut bytes = std::fs::read(&seg).unwrap();
+        for b in bytes.iter_mut().skip(8) {
+            *b = b'x';
+        }
+        std::fs::write(&seg, bytes).unwrap();
+        let err = store.record(record.id).unwrap_err().to_string();
+        assert!(
+            err.contains("00000001.seg") && err.contains("checksum"),
+            "{err}"
+        );
     }
 
     #[test]

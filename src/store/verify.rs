@@ -375,9 +375,16 @@ impl Store {
                 }
             }
         }
-        for k in self.raw.iter().keys() {
-            let k = k?;
+        // Raw responses: inline (schema 3), or in the blob segments, whose bytes are read
+        // back and checked against their checksums.
+        let inline = self.raw.iter().map(|kv| kv.map(|(k, _)| (k, None)));
+        let in_blobs = self.raw_at.iter().map(|kv| kv.map(|(k, v)| (k, Some(v))));
+        for kv in inline.chain(in_blobs) {
+            let (k, at) = kv?;
             r.checked.raw += 1;
+            if let Some(Err(e)) = at.map(|at| self.blob("raw_at", &k, &at)) {
+                r.push("raw_blob", hex_key(&k), e.to_string());
+            }
             let exists = match record_id(&k) {
                 Some(id) => self.records.contains_key(id.0)?,
                 None => false,
