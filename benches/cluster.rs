@@ -7,7 +7,10 @@
 //! including those the scripts run).
 //!
 //! `cargo bench --bench cluster`; `TRAWL_BENCH_ARTICLES=N` sets the network size (default
-//! 1,000 articles, about 5,000 pages). Skips with a notice when `redis-server` is missing.
+//! 1,000 articles, about 5,000 pages); `TRAWL_BENCH_COMMANDS=1` also prints each Redis
+//! command's calls per page; `TRAWL_BENCH_ROUNDS=N` (default 3) repeats the four crawls N
+//! times, interleaved, and reports each one's median, because the machine is shared and
+//! noisy. Skips with a notice when `redis-server` is missing.
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
@@ -40,11 +43,12 @@ fn redis_cpu(con: &mut redis::Connection) -> f64 {
     f("used_cpu_user") + f("used_cpu_sys")
 }
 
-/// (script calls, all calls) since the last CONFIG RESETSTAT.
-fn commands(con: &mut redis::Connection) -> (u64, u64) {
+/// (script calls, all calls, calls per command) since the last CONFIG RESETSTAT.
+fn commands(con: &mut redis::Connection) -> (u64, u64, BTreeMap<String, u64>) {
     let i = info(con, "commandstats");
     let mut scripts = 0;
     let mut all = 0;
+    let mut each = BTreeMap::new();
     for (k, v) in i {
         let calls = v
             .split(',')
@@ -55,11 +59,12 @@ fn commands(con: &mut redis::Connection) -> (u64, u64) {
             continue;
         }
         all += calls;
+        each.insert(k.trim_start_matches("cmdstat_").to_string(), calls);
         if k == "cmdstat_evalsha" || k == "cmdstat_eval" {
             scripts += calls;
         }
     }
-    (scripts, all)
+    (scripts, all, each)
 }
 
 struct Run {
@@ -69,6 +74,7 @@ struct Run {
     redis_cpu: f64,
     scripts: u64,
     commands: u64,
+    each: BTreeMap<String, u64>,
 }
 
 fn crawl(
@@ -112,10 +118,10 @@ fn crawl(
         pages += v["pages"].as_u64().unwrap_or(0);
     }
     let seconds = started.elapsed().as_secs_f64();
-    let (scripts, commands) = if cluster.is_some() {
+    let (scripts, commands, each) = if cluster.is_some() {
         commands(con)
     } else {
-        (0, 0)
+        (0, 0, BTreeMap::new())
     };
     Run {
         pages,
@@ -124,6 +130,7 @@ fn crawl(
         redis_cpu: redis_cpu(con) - redis_before,
         scripts,
         commands,
+        each,
     }
 }
 
@@ -187,9 +194,37 @@ fn main() {
     std::fs::write(&config, toml).expect("config written");
 
     println!("cluster benchmark: {articles} articles, 2 shared cores, release binary");
-    let single = crawl(&resolve, &config, None, &mut con);
+    // Rounds interleave the configurations, so that a burst of load from other work on the
+    // machine hits all of them alike; the summary takes each configuration's median.
+    let rounds: usize = std::env::var("TRAWL_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
     let per_k = |r: &Run, cpu: f64| cpu / r.pages.max(1) as f64 * 1000.0;
-    let base = per_k(&single, single.cpu);
+    let mut runs: Vec<Vec<Run>> = (0..4).map(|_| Vec::new()).collect();
+    for round in 1..=rounds {
+        let single = crawl(&resolve, &config, None, &mut con);
+        let base = per_k(&single, single.cpu);
+        let mut line = format!("round {round}: single {base:.3} s/1k pages");
+        runs[0].push(single);
+        for workers in 1..=3 {
+            let r = crawl(&resolve, &config, Some((&url, workers)), &mut con);
+            line += &format!(
+                "; {workers}w {:+.0}% ({:+.0}% with Redis)",
+                (per_k(&r, r.cpu) / base - 1.0) * 100.0,
+                (per_k(&r, r.cpu + r.redis_cpu) / base - 1.0) * 100.0
+            );
+            runs[workers].push(r);
+        }
+        println!("{line}");
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let base = median(runs[0].iter().map(|r| per_k(r, r.cpu)).collect());
+    println!("median of {rounds} round(s):");
     println!(
         "{:<16} {:>6} {:>8} {:>9} {:>16} {:>16} {:>12} {:>12}",
         "crawl",
@@ -201,34 +236,49 @@ fn main() {
         "scripts",
         "commands"
     );
-    println!(
-        "{:<16} {:>6} {:>8.2} {:>9.0} {:>16.3} {:>16} {:>12} {:>12}",
-        "single process",
-        single.pages,
-        single.seconds,
-        single.pages as f64 / single.seconds,
-        base,
-        "-",
-        "-",
-        "-"
-    );
-    for workers in 1..=3 {
-        let r = crawl(&resolve, &config, Some((&url, workers)), &mut con);
-        let cpu = per_k(&r, r.cpu);
-        let with_redis = per_k(&r, r.cpu + r.redis_cpu);
+    for (workers, rs) in runs.iter().enumerate() {
+        let pages = median(rs.iter().map(|r| r.pages as f64).collect());
+        let seconds = median(rs.iter().map(|r| r.seconds).collect());
+        let rate = median(rs.iter().map(|r| r.pages as f64 / r.seconds).collect());
+        let cpu = median(rs.iter().map(|r| per_k(r, r.cpu)).collect());
+        if workers == 0 {
+            println!(
+                "{:<16} {:>6.0} {:>8.2} {:>9.0} {:>16.3} {:>16} {:>12} {:>12}",
+                "single process", pages, seconds, rate, cpu, "-", "-", "-"
+            );
+            continue;
+        }
+        let with_redis = median(rs.iter().map(|r| per_k(r, r.cpu + r.redis_cpu)).collect());
+        let per_page = |n: fn(&Run) -> u64| {
+            median(
+                rs.iter()
+                    .map(|r| n(r) as f64 / r.pages.max(1) as f64)
+                    .collect(),
+            )
+        };
         println!(
-            "{:<16} {:>6} {:>8.2} {:>9.0} {:>9.3} ({:+.0}%) {:>9.3} ({:+.0}%) {:>8.2}/page {:>8.2}/page",
+            "{:<16} {:>6.0} {:>8.2} {:>9.0} {:>9.3} ({:+.0}%) {:>9.3} ({:+.0}%) {:>8.2}/page {:>8.2}/page",
             format!("{workers} worker(s)"),
-            r.pages,
-            r.seconds,
-            r.pages as f64 / r.seconds,
+            pages,
+            seconds,
+            rate,
             cpu,
             (cpu / base - 1.0) * 100.0,
             with_redis,
             (with_redis / base - 1.0) * 100.0,
-            r.scripts as f64 / r.pages.max(1) as f64,
-            r.commands as f64 / r.pages.max(1) as f64,
+            per_page(|r| r.scripts),
+            per_page(|r| r.commands),
         );
+        if std::env::var_os("TRAWL_BENCH_COMMANDS").is_some() {
+            let Some(r) = rs.last() else { continue };
+            let mut each: Vec<_> = r.each.iter().collect();
+            each.sort_by(|a, b| b.1.cmp(a.1));
+            let line: Vec<String> = each
+                .iter()
+                .map(|(k, n)| format!("{k} {:.2}", **n as f64 / r.pages.max(1) as f64))
+                .collect();
+            println!("  per page: {}", line.join(", "));
+        }
     }
     let _ = server.kill();
     let _ = server.wait();
