@@ -2,8 +2,9 @@
 //! the post's content hash in Redis, where the cluster-wide dedup index lives.
 //!
 //! Keys (prefix `trawl:d:`, across runs like a store's hash index): `hash` (content hash →
-//! record id), `print` (content hash → near-duplicate print), `b:{band key}` (list of band
-//! entries: hash ‖ record ‖ simhash, oldest first) and `url` (URL → its last hash ‖ record).
+//! record id), `print` (content hash → near-duplicate print), `bands` (band key → entry
+//! count ‖ the first 64 entries: hash ‖ record ‖ simhash, oldest first) and `url` (URL → its
+//! last hash ‖ record).
 //!
 //! [`scripts::CLAIM`] answers at once when the hash is known, or when nothing could make the
 //! post join another record (no band entries, no revision): then it creates the record under
@@ -90,11 +91,16 @@ fn parse_check(items: &[Value], max_distance: u32, print: Option<&NearPrint>) ->
     let mut candidates = Vec::new();
     if let Some(print) = print {
         let mut seen: Vec<[u8; 32]> = Vec::new();
-        for e in entries.iter().filter_map(bytes) {
-            let (Some(Ok(hash)), Some(Ok(record)), Some(Ok(simhash))) = (
-                e.get(..32).map(<[u8; 32]>::try_from),
-                e.get(32..48).map(<[u8; 16]>::try_from),
-                e.get(48..56).map(<[u8; 8]>::try_from),
+        // Each element is one band's entries end to end.
+        let entries = entries
+            .iter()
+            .filter_map(bytes)
+            .flat_map(|band| band.chunks_exact(56));
+        for e in entries {
+            let (Ok(hash), Ok(record), Ok(simhash)) = (
+                <[u8; 32]>::try_from(&e[..32]),
+                <[u8; 16]>::try_from(&e[32..48]),
+                <[u8; 8]>::try_from(&e[48..56]),
             ) else {
                 continue;
             };

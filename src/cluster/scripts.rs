@@ -7,8 +7,9 @@
 //! the server (`TIME`), so deadlines do not depend on the workers' clocks agreeing.
 //!
 //! Values: a queue item is `url \n entry-json`; an in-flight value is
-//! `owner \n host \n item`; a band entry is `hash(32) ‖ record(16) ‖ simhash(8)`; a URL's
-//! last version is `hash(32) ‖ record(16)`.
+//! `owner \n host \n item`; a band entry is `hash(32) ‖ record(16) ‖ simhash(8)`, and a
+//! band (a field of the `bands` hash) is its entry count (4 bytes) ‖ its first 64 entries; a
+//! URL's last version is `hash(32) ‖ record(16)`.
 
 use std::sync::LazyLock;
 
@@ -248,16 +249,51 @@ return out
     )
 });
 
+/// Lua shared by [`CLAIM`] and [`COMMIT`]: the band index is one hash (`bands`: band key →
+/// count ‖ entries), so a claim reads every band of a text with one `HMGET` and adds to them
+/// with one `HSET` (as lists it was a command per band, 36 per text, twice). A band value is
+/// its entry count (4 bytes, big-endian) and its first [`BAND_CAP`] entries: the count is
+/// what `COMMIT` compares, and no claim ever read past the first 64 entries of a band.
+const BANDS_LUA: &str = r#"
+local function band_count(v)
+  if not v then return 0 end
+  return (struct.unpack('>I4', v))
+end
+local function append_bands(d, keys, vals, entry)
+  local args = {}
+  for i, k in ipairs(keys) do
+    local v = vals[i]
+    local n = band_count(v)
+    local blob = ''
+    if v then blob = string.sub(v, 5) end
+    if n < BAND_CAP then blob = blob .. entry end
+    args[#args + 1] = k
+    args[#args + 1] = struct.pack('>I4', n + 1) .. blob
+  end
+  if #args > 0 then
+    redis.call('HSET', d .. 'bands', unpack(args))
+  end
+end
+"#;
+
+/// Entries kept per band: a claim looks at the first 64 texts of each band (the oldest).
+pub const BAND_CAP: usize = 64;
+
+/// A script over the band index: [`BANDS_LUA`] and its cap, then `body`.
+fn with_bands(body: &str) -> Script {
+    Script::new(&format!("local BAND_CAP = {BAND_CAP}\n{BANDS_LUA}{body}"))
+}
+
 /// Claims a content hash for a record, atomically: the record already holding the hash, or
 /// (when nothing in the band index or the URL's history could make it join another record) a
 /// new record under the given id. Otherwise returns what the caller needs to decide: the
-/// URL's last version, each band's length, the band entries and the candidates' prints.
+/// URL's last version, each band's count, the bands' entries and the candidates' prints.
 /// ARGV: dedup prefix, hash, url, new id, join revisions (0/1), simhash (8 bytes or ''),
 /// print (or ''), band keys…
-/// Returns {'known', id} | {'new', id} | {'check', prev or '', {len…}, {entry…},
-/// {hash, print, …}}.
+/// Returns {'known', id} | {'new', id} | {'check', prev or '', {count…}, {entries…},
+/// {hash, print, …}}, where each `entries` element is one band's entries end to end.
 pub static CLAIM: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    with_bands(
         r#"
 local d, hash, url, id, revisions = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1'
 local simhash, print = ARGV[6], ARGV[7]
@@ -267,21 +303,29 @@ if known then
   return {'known', known}
 end
 local prev = redis.call('HGET', d .. 'url', url)
-local lens, entries, prints, seen = {}, {}, {}, {}
-local any = false
+local keys = {}
 for i = 8, #ARGV do
-  local key = d .. 'b:' .. ARGV[i]
-  local n = redis.call('LLEN', key)
-  lens[#lens + 1] = n
+  keys[#keys + 1] = ARGV[i]
+end
+local vals = {}
+if #keys > 0 then
+  vals = redis.call('HMGET', d .. 'bands', unpack(keys))
+end
+local lens, blobs, hashes, seen = {}, {}, {}, {}
+local any = false
+for i = 1, #keys do
+  local v = vals[i]
+  local n = band_count(v)
+  lens[i] = n
   if n > 0 then
     any = true
-    for _, e in ipairs(redis.call('LRANGE', key, 0, 63)) do
-      entries[#entries + 1] = e
-      local h = string.sub(e, 1, 32)
+    local blob = string.sub(v, 5)
+    blobs[#blobs + 1] = blob
+    for off = 1, #blob, 56 do
+      local h = string.sub(blob, off, off + 31)
       if not seen[h] then
         seen[h] = true
-        prints[#prints + 1] = h
-        prints[#prints + 1] = redis.call('HGET', d .. 'print', h) or ''
+        hashes[#hashes + 1] = h
       end
     end
   end
@@ -292,13 +336,19 @@ if not any and not revision then
   redis.call('HSET', d .. 'url', url, hash .. id)
   if print ~= '' then
     redis.call('HSET', d .. 'print', hash, print)
-    for i = 8, #ARGV do
-      redis.call('RPUSH', d .. 'b:' .. ARGV[i], hash .. id .. simhash)
-    end
+    append_bands(d, keys, vals, hash .. id .. simhash)
   end
   return {'new', id}
 end
-return {'check', prev or '', lens, entries, prints}
+local prints = {}
+if #hashes > 0 then
+  local got = redis.call('HMGET', d .. 'print', unpack(hashes))
+  for j, h in ipairs(hashes) do
+    prints[#prints + 1] = h
+    prints[#prints + 1] = got[j] or ''
+  end
+end
+return {'check', prev or '', lens, blobs, prints}
 "#,
     )
 });
@@ -306,9 +356,9 @@ return {'check', prev or '', lens, entries, prints}
 /// Commits a decision taken on `CLAIM`'s answer, unless the answer went stale: the hash was
 /// claimed meanwhile (then that record wins) or a band grew (then decide again).
 /// ARGV: dedup prefix, hash, url, id, simhash (8 bytes or ''), print (or ''), n,
-/// n × (band key, length seen)… Returns {'known', id} | {'stale'} | {'ok', id}.
+/// n × (band key, count seen)… Returns {'known', id} | {'stale'} | {'ok', id}.
 pub static COMMIT: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    with_bands(
         r#"
 local d, hash, url, id, simhash, print = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local n = tonumber(ARGV[7])
@@ -317,9 +367,17 @@ if known then
   redis.call('HSET', d .. 'url', url, hash .. known)
   return {'known', known}
 end
+local keys, lens = {}, {}
 for i = 0, n - 1 do
-  local key, len = ARGV[8 + 2 * i], tonumber(ARGV[9 + 2 * i])
-  if redis.call('LLEN', d .. 'b:' .. key) ~= len then
+  keys[#keys + 1] = ARGV[8 + 2 * i]
+  lens[#lens + 1] = tonumber(ARGV[9 + 2 * i])
+end
+local vals = {}
+if n > 0 then
+  vals = redis.call('HMGET', d .. 'bands', unpack(keys))
+end
+for i = 1, n do
+  if band_count(vals[i]) ~= lens[i] then
     return {'stale'}
   end
 end
@@ -327,9 +385,7 @@ redis.call('HSET', d .. 'hash', hash, id)
 redis.call('HSET', d .. 'url', url, hash .. id)
 if print ~= '' then
   redis.call('HSET', d .. 'print', hash, print)
-  for i = 0, n - 1 do
-    redis.call('RPUSH', d .. 'b:' .. ARGV[8 + 2 * i], hash .. id .. simhash)
-  end
+  append_bands(d, keys, vals, hash .. id .. simhash)
 end
 return {'ok', id}
 "#,
