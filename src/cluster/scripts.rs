@@ -34,44 +34,91 @@ return n
     )
 });
 
+/// Lua for scripts that act on many members at once: one command per chunk of 1,000
+/// arguments (an even number, so pairs stay whole) rather than one per member, and well below
+/// Lua's limit on the arguments of one call.
+const MANY_LUA: &str = r#"
+local function many(cmd, key, args)
+  local out = {}
+  for i = 1, #args, 1000 do
+    local got = redis.call(cmd, key, unpack(args, i, math.min(i + 999, #args)))
+    if type(got) == 'table' then
+      for _, v in ipairs(got) do out[#out + 1] = v end
+    end
+  end
+  return out
+end
+"#;
+
 /// Queues entries not seen before in the run, then marks URLs this worker had in flight done:
-/// links before the page that offered them, in one step, so a crash never loses links.
+/// links before the page that offered them, in one step, so a crash never loses links. Each
+/// step is a few commands for the whole batch (seen check, seen add, a push per host; owner
+/// check, removal), not a few per URL.
 /// ARGV: run prefix, me, n, n × (url, host, item), done urls… Returns how many were new.
 pub static PUSH_DONE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    Script::new(&format!(
+        "{MANY_LUA}{}",
         r#"
 local p, me = ARGV[1], ARGV[2]
 local n = tonumber(ARGV[3])
-local fresh, i = 0, 4
-for _ = 1, n do
-  local url, host, item = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  i = i + 3
-  if redis.call('SADD', p .. 'seen', url) == 1 then
-    redis.call('RPUSH', p .. 'q:' .. host, item)
-    redis.call('SADD', p .. 'hosts', host)
-    fresh = fresh + 1
+local fresh = 0
+if n > 0 then
+  local urls = {}
+  for j = 0, n - 1 do
+    urls[#urls + 1] = ARGV[4 + 3 * j]
+  end
+  local known = many('SMISMEMBER', p .. 'seen', urls)
+  local batch, add, items, hosts = {}, {}, {}, {}
+  for j = 1, n do
+    local url = urls[j]
+    if known[j] == 0 and not batch[url] then
+      batch[url] = true
+      add[#add + 1] = url
+      local host, item = ARGV[5 + 3 * (j - 1)], ARGV[6 + 3 * (j - 1)]
+      if not items[host] then
+        items[host] = {}
+        hosts[#hosts + 1] = host
+      end
+      local list = items[host]
+      list[#list + 1] = item
+    end
+  end
+  if #add > 0 then
+    many('SADD', p .. 'seen', add)
+    for _, host in ipairs(hosts) do
+      many('RPUSH', p .. 'q:' .. host, items[host])
+    end
+    many('SADD', p .. 'hosts', hosts)
+    fresh = #add
   end
 end
-local done = 0
-for j = i, #ARGV do
-  local url = ARGV[j]
-  local v = redis.call('HGET', p .. 'inflight:e', url)
-  if v and string.sub(v, 1, #me + 1) == me .. '\n' then
-    redis.call('HDEL', p .. 'inflight:e', url)
-    redis.call('ZREM', p .. 'inflight:d', url)
-    done = done + 1
-  end
+local urls = {}
+for j = 4 + 3 * n, #ARGV do
+  urls[#urls + 1] = ARGV[j]
 end
-if done > 0 then
-  redis.call('HINCRBY', p .. 'w:' .. me, 'done', done)
+if #urls > 0 then
+  local owners = many('HMGET', p .. 'inflight:e', urls)
+  local mine = {}
+  for j = 1, #urls do
+    local v = owners[j]
+    if v and string.sub(v, 1, #me + 1) == me .. '\n' then
+      mine[#mine + 1] = urls[j]
+    end
+  end
+  if #mine > 0 then
+    many('HDEL', p .. 'inflight:e', mine)
+    many('ZREM', p .. 'inflight:d', mine)
+    redis.call('HINCRBY', p .. 'w:' .. me, 'done', #mine)
+  end
 end
 return fresh
-"#,
-    )
+"#
+    ))
 });
 
 /// Takes up to k items from a host's queue into flight, if this worker holds the host's
-/// lease. ARGV: run prefix, me, host, k, deadline ms. Returns {items left, item…}.
+/// lease: one `LPOP` of k items, one `HSET` and one `ZADD` for all of them.
+/// ARGV: run prefix, me, host, k, deadline ms. Returns {items left, item…}.
 pub static POP: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
@@ -80,19 +127,26 @@ local k, dl = tonumber(ARGV[4]), tonumber(ARGV[5])
 if redis.call('GET', p .. 'lease:' .. host) ~= me then
   return {0}
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local q = p .. 'q:' .. host
 local out = {0}
-for _ = 1, k do
-  local item = redis.call('LPOP', p .. 'q:' .. host)
-  if not item then break end
-  local nl = string.find(item, '\n', 1, true)
-  local url = string.sub(item, 1, nl - 1)
-  redis.call('HSET', p .. 'inflight:e', url, me .. '\n' .. host .. '\n' .. item)
-  redis.call('ZADD', p .. 'inflight:d', now + dl, url)
-  out[#out + 1] = item
+local items = redis.call('LPOP', q, k)
+if items then
+  local t = redis.call('TIME')
+  local due = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + dl
+  local entries, deadlines = {}, {}
+  for _, item in ipairs(items) do
+    local nl = string.find(item, '\n', 1, true)
+    local url = string.sub(item, 1, nl - 1)
+    entries[#entries + 1] = url
+    entries[#entries + 1] = me .. '\n' .. host .. '\n' .. item
+    deadlines[#deadlines + 1] = due
+    deadlines[#deadlines + 1] = url
+    out[#out + 1] = item
+  end
+  redis.call('HSET', p .. 'inflight:e', unpack(entries))
+  redis.call('ZADD', p .. 'inflight:d', unpack(deadlines))
 end
-local left = redis.call('LLEN', p .. 'q:' .. host)
+local left = redis.call('LLEN', q)
 if left == 0 then
   redis.call('SREM', p .. 'hosts', host)
 end
