@@ -166,6 +166,9 @@ struct Shared {
     /// Bumped by every direct push: a tick that began before it cannot vouch for an empty
     /// cluster.
     generation: u64,
+    /// URL → last version (hash ‖ record) of claims answered without Redis, for the writer's
+    /// next report (see `Claims::claim`).
+    url_updates: Vec<(String, [u8; 48])>,
 }
 
 impl Shared {
@@ -341,7 +344,7 @@ impl Cluster {
 
     /// A claim client for the cluster-wide dedup index.
     pub fn claims(&self) -> Claims {
-        Claims::new(self.conn.another("claims"))
+        Claims::new(self.conn.another("claims"), Some(self.shared.clone()))
     }
 
     /// Leaves the run: stops the heartbeat, puts back whatever this worker still has in

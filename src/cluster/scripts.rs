@@ -50,22 +50,25 @@ local function many(cmd, key, args)
 end
 "#;
 
-/// Queues entries not seen before in the run, then marks URLs this worker had in flight done:
-/// links before the page that offered them, in one step, so a crash never loses links. Each
-/// step is a few commands for the whole batch (seen check, seen add, a push per host; owner
-/// check, removal), not a few per URL.
-/// ARGV: run prefix, me, n, n × (url, host, item), done urls… Returns how many were new.
+/// Queues entries not seen before in the run, records URLs' last versions, then marks URLs
+/// this worker had in flight done: links and versions before the page that offered them, in
+/// one step, so a crash never loses them. Each step is a few commands for the whole batch
+/// (seen check, seen add, a push per host; versions; owner check, removal), not a few per URL.
+/// A version is `hash ‖ record` from a claim the worker answered itself; Redis's record for
+/// the hash wins, and a hash Redis lost (a restart without its data) gets the worker's back.
+/// ARGV: run prefix, dedup prefix, me, n, n × (url, host, item), m, m × (url, version),
+/// done urls… Returns how many entries were new.
 pub static PUSH_DONE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
         "{MANY_LUA}{}",
         r#"
-local p, me = ARGV[1], ARGV[2]
-local n = tonumber(ARGV[3])
+local p, d, me = ARGV[1], ARGV[2], ARGV[3]
+local n = tonumber(ARGV[4])
 local fresh = 0
 if n > 0 then
   local urls = {}
   for j = 0, n - 1 do
-    urls[#urls + 1] = ARGV[4 + 3 * j]
+    urls[#urls + 1] = ARGV[5 + 3 * j]
   end
   local known = many('SMISMEMBER', p .. 'seen', urls)
   local batch, add, items, hosts = {}, {}, {}, {}
@@ -74,7 +77,7 @@ if n > 0 then
     if known[j] == 0 and not batch[url] then
       batch[url] = true
       add[#add + 1] = url
-      local host, item = ARGV[5 + 3 * (j - 1)], ARGV[6 + 3 * (j - 1)]
+      local host, item = ARGV[6 + 3 * (j - 1)], ARGV[7 + 3 * (j - 1)]
       if not items[host] then
         items[host] = {}
         hosts[#hosts + 1] = host
@@ -92,8 +95,35 @@ if n > 0 then
     fresh = #add
   end
 end
+local i = 5 + 3 * n
+local m = tonumber(ARGV[i])
+i = i + 1
+if m > 0 then
+  local hashes = {}
+  for j = 0, m - 1 do
+    hashes[#hashes + 1] = string.sub(ARGV[i + 1 + 2 * j], 1, 32)
+  end
+  local records = many('HMGET', d .. 'hash', hashes)
+  local versions, lost = {}, {}
+  for j = 1, m do
+    local url, last = ARGV[i + 2 * (j - 1)], ARGV[i + 1 + 2 * (j - 1)]
+    if records[j] then
+      last = hashes[j] .. records[j]
+    else
+      lost[#lost + 1] = hashes[j]
+      lost[#lost + 1] = string.sub(last, 33)
+    end
+    versions[#versions + 1] = url
+    versions[#versions + 1] = last
+  end
+  many('HSET', d .. 'url', versions)
+  if #lost > 0 then
+    many('HSET', d .. 'hash', lost)
+  end
+  i = i + 2 * m
+end
 local urls = {}
-for j = 4 + 3 * n, #ARGV do
+for j = i, #ARGV do
   urls[#urls + 1] = ARGV[j]
 end
 if #urls > 0 then
