@@ -21,14 +21,17 @@ use super::{dedup_prefix, entry_of, item_of, lock, scripts, ClusterError, Conn, 
 use crate::frontier::{Entry, Frontier, FrontierError};
 use crate::store::Store;
 
-/// Entries taken from a host's queue per round trip: enough to keep a host's request slots
-/// filled without holding much that another worker could have taken.
-const PER_POP: usize = 8;
+/// Entries taken from a host's queue per round trip: two rounds of a host's request slots at
+/// the default per-host concurrency, without holding much that another worker could have
+/// taken (a host's entries go to one worker at a time anyway, the lease holder).
+const PER_POP: usize = 16;
 /// Finished pages batched before the writer reports them even if more are waiting.
 const MAX_BATCH: usize = 512;
 /// How long finished pages may wait to be reported: each report costs a store flush (an
-/// fsync), so they are grouped; meanwhile their entries stay in flight, renewed.
-const DONE_EVERY: Duration = Duration::from_millis(250);
+/// fsync), so they are grouped; meanwhile their entries stay in flight, renewed. Every
+/// 250 ms the flushes were a tenth of a worker's system time; the wait only delays the end
+/// of a crawl (the last pages' report) by up to this much.
+const DONE_EVERY: Duration = Duration::from_millis(1000);
 /// How long links may wait to be queued while the writer is busy: they are what the crawl
 /// waits for, so they go often, several pages' worth per round trip.
 const PUSH_EVERY: Duration = Duration::from_millis(10);
