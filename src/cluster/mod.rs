@@ -42,6 +42,9 @@ pub use frontier::RedisFrontier;
 /// Prefix of every key trawl writes in Redis.
 pub const PREFIX: &str = "trawl:";
 
+/// The oldest Redis the scripts run on (`LPOP` with a count and `SMISMEMBER` came in 6.2).
+pub const MIN_REDIS: &str = "6.2";
+
 /// What can go wrong with the cluster (Redis being away is not an error: it is waited out).
 #[derive(Debug, Error)]
 pub enum ClusterError {
@@ -71,6 +74,16 @@ pub enum ClusterError {
         /// The connection error.
         detail: String,
     },
+    /// The server is Redis, but older than the commands the scripts use.
+    #[error(
+        "Redis at {url} is version {version}; trawl needs Redis {MIN_REDIS} or later (its scripts use LPOP with a count and SMISMEMBER)"
+    )]
+    TooOld {
+        /// The server.
+        url: String,
+        /// The version it reported.
+        version: String,
+    },
     /// Redis refused a command (out of memory, a script error, a permission).
     #[error("Redis at {url} failed a command: {detail}")]
     Redis {
@@ -98,7 +111,9 @@ impl ClusterError {
     pub fn is_user_error(&self) -> bool {
         matches!(
             self,
-            ClusterError::BadUrl { .. } | ClusterError::NotRedis { .. }
+            ClusterError::BadUrl { .. }
+                | ClusterError::NotRedis { .. }
+                | ClusterError::TooOld { .. }
         )
     }
 }
