@@ -7,10 +7,15 @@
 //! including those the scripts run).
 //!
 //! `cargo bench --bench cluster`; `TRAWL_BENCH_ARTICLES=N` sets the network size (default
-//! 1,000 articles, about 5,000 pages). Skips with a notice when `redis-server` is missing.
+//! 1,000 articles, about 5,000 pages); `TRAWL_BENCH_COMMANDS=1` also prints each Redis
+//! command's calls per page; `TRAWL_BENCH_ROUNDS=N` (default 3) repeats the four crawls N
+//! times, interleaved, and reports each one's median, because the machine is shared and
+//! noisy. `TRAWL_BENCH_BEFORE=/path/to/an/older/trawl` runs that binary too, in the same rounds,
+//! and reports it first. Skips with a notice when `redis-server` is missing.
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,11 +45,12 @@ fn redis_cpu(con: &mut redis::Connection) -> f64 {
     f("used_cpu_user") + f("used_cpu_sys")
 }
 
-/// (script calls, all calls) since the last CONFIG RESETSTAT.
-fn commands(con: &mut redis::Connection) -> (u64, u64) {
+/// (script calls, all calls, calls per command) since the last CONFIG RESETSTAT.
+fn commands(con: &mut redis::Connection) -> (u64, u64, BTreeMap<String, u64>) {
     let i = info(con, "commandstats");
     let mut scripts = 0;
     let mut all = 0;
+    let mut each = BTreeMap::new();
     for (k, v) in i {
         let calls = v
             .split(',')
@@ -55,11 +61,12 @@ fn commands(con: &mut redis::Connection) -> (u64, u64) {
             continue;
         }
         all += calls;
+        each.insert(k.trim_start_matches("cmdstat_").to_string(), calls);
         if k == "cmdstat_evalsha" || k == "cmdstat_eval" {
             scripts += calls;
         }
     }
-    (scripts, all)
+    (scripts, all, each)
 }
 
 struct Run {
@@ -69,11 +76,13 @@ struct Run {
     redis_cpu: f64,
     scripts: u64,
     commands: u64,
+    each: BTreeMap<String, u64>,
 }
 
 fn crawl(
+    bin: &Path,
     resolve: &[String],
-    config: &std::path::Path,
+    config: &Path,
     cluster: Option<(&str, usize)>,
     con: &mut redis::Connection,
 ) -> Run {
@@ -89,7 +98,7 @@ fn crawl(
     let started = Instant::now();
     let children: Vec<_> = (0..workers)
         .map(|i| {
-            let mut c = Command::new(env!("CARGO_BIN_EXE_trawl"));
+            let mut c = Command::new(bin);
             c.args(["crawl", "--config"])
                 .arg(config)
                 .arg("--store")
@@ -112,10 +121,10 @@ fn crawl(
         pages += v["pages"].as_u64().unwrap_or(0);
     }
     let seconds = started.elapsed().as_secs_f64();
-    let (scripts, commands) = if cluster.is_some() {
+    let (scripts, commands, each) = if cluster.is_some() {
         commands(con)
     } else {
-        (0, 0)
+        (0, 0, BTreeMap::new())
     };
     Run {
         pages,
@@ -124,6 +133,100 @@ fn crawl(
         redis_cpu: redis_cpu(con) - redis_before,
         scripts,
         commands,
+        each,
+    }
+}
+
+/// CPU seconds per 1,000 pages.
+fn per_k(r: &Run, cpu: f64) -> f64 {
+    cpu / r.pages.max(1) as f64 * 1000.0
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// One binary's crawls: `runs[0]` the single process, `runs[n]` n workers, one per round.
+struct Series {
+    name: &'static str,
+    bin: PathBuf,
+    runs: Vec<Vec<Run>>,
+    /// Per configuration and round: CPU over that round's single-process crawl, without and
+    /// with Redis (a paired comparison, which the noise of a shared machine blurs least).
+    ratios: Vec<Vec<(f64, f64)>>,
+}
+
+impl Series {
+    fn new(name: &'static str, bin: PathBuf) -> Series {
+        Series {
+            name,
+            bin,
+            runs: (0..4).map(|_| Vec::new()).collect(),
+            ratios: (0..4).map(|_| Vec::new()).collect(),
+        }
+    }
+}
+
+fn report(s: &Series, rounds: usize) {
+    println!(
+        "{}: median of {rounds} round(s) (percentages: median of the rounds' own ratios)",
+        s.name
+    );
+    println!(
+        "{:<16} {:>6} {:>8} {:>9} {:>16} {:>16} {:>12} {:>12}",
+        "crawl",
+        "pages",
+        "seconds",
+        "pages/s",
+        "CPU s/1k pages",
+        "+redis s/1k",
+        "scripts",
+        "commands"
+    );
+    for (workers, rs) in s.runs.iter().enumerate() {
+        let pages = median(rs.iter().map(|r| r.pages as f64).collect());
+        let seconds = median(rs.iter().map(|r| r.seconds).collect());
+        let rate = median(rs.iter().map(|r| r.pages as f64 / r.seconds).collect());
+        let cpu = median(rs.iter().map(|r| per_k(r, r.cpu)).collect());
+        if workers == 0 {
+            println!(
+                "{:<16} {:>6.0} {:>8.2} {:>9.0} {:>16.3} {:>16} {:>12} {:>12}",
+                "single process", pages, seconds, rate, cpu, "-", "-", "-"
+            );
+            continue;
+        }
+        let with_redis = median(rs.iter().map(|r| per_k(r, r.cpu + r.redis_cpu)).collect());
+        let per_page = |n: fn(&Run) -> u64| {
+            median(
+                rs.iter()
+                    .map(|r| n(r) as f64 / r.pages.max(1) as f64)
+                    .collect(),
+            )
+        };
+        println!(
+            "{:<16} {:>6.0} {:>8.2} {:>9.0} {:>9.3} ({:+.0}%) {:>9.3} ({:+.0}%) {:>8.2}/page {:>8.2}/page",
+            format!("{workers} worker(s)"),
+            pages,
+            seconds,
+            rate,
+            cpu,
+            median(s.ratios[workers].iter().map(|r| r.0).collect()) * 100.0,
+            with_redis,
+            median(s.ratios[workers].iter().map(|r| r.1).collect()) * 100.0,
+            per_page(|r| r.scripts),
+            per_page(|r| r.commands),
+        );
+        if std::env::var_os("TRAWL_BENCH_COMMANDS").is_some() {
+            let Some(r) = rs.last() else { continue };
+            let mut each: Vec<_> = r.each.iter().collect();
+            each.sort_by(|a, b| b.1.cmp(a.1));
+            let line: Vec<String> = each
+                .iter()
+                .map(|(k, n)| format!("{k} {:.2}", **n as f64 / r.pages.max(1) as f64))
+                .collect();
+            println!("  per page: {}", line.join(", "));
+        }
     }
 }
 
@@ -186,49 +289,49 @@ fn main() {
     let toml = trawl::config::DEMO_CONFIG.replace("max_depth = 20", "max_depth = 1000000");
     std::fs::write(&config, toml).expect("config written");
 
+    // With TRAWL_BENCH_BEFORE, another build (e.g. the previous commit's) runs in the same
+    // rounds, so a change is measured against its baseline under the same load.
+    let mut series = vec![Series::new(
+        "this build",
+        PathBuf::from(env!("CARGO_BIN_EXE_trawl")),
+    )];
+    if let Some(before) = std::env::var_os("TRAWL_BENCH_BEFORE") {
+        series.insert(0, Series::new("before", PathBuf::from(before)));
+    }
     println!("cluster benchmark: {articles} articles, 2 shared cores, release binary");
-    let single = crawl(&resolve, &config, None, &mut con);
-    let per_k = |r: &Run, cpu: f64| cpu / r.pages.max(1) as f64 * 1000.0;
-    let base = per_k(&single, single.cpu);
-    println!(
-        "{:<16} {:>6} {:>8} {:>9} {:>16} {:>16} {:>12} {:>12}",
-        "crawl",
-        "pages",
-        "seconds",
-        "pages/s",
-        "CPU s/1k pages",
-        "+redis s/1k",
-        "scripts",
-        "commands"
-    );
-    println!(
-        "{:<16} {:>6} {:>8.2} {:>9.0} {:>16.3} {:>16} {:>12} {:>12}",
-        "single process",
-        single.pages,
-        single.seconds,
-        single.pages as f64 / single.seconds,
-        base,
-        "-",
-        "-",
-        "-"
-    );
-    for workers in 1..=3 {
-        let r = crawl(&resolve, &config, Some((&url, workers)), &mut con);
-        let cpu = per_k(&r, r.cpu);
-        let with_redis = per_k(&r, r.cpu + r.redis_cpu);
-        println!(
-            "{:<16} {:>6} {:>8.2} {:>9.0} {:>9.3} ({:+.0}%) {:>9.3} ({:+.0}%) {:>8.2}/page {:>8.2}/page",
-            format!("{workers} worker(s)"),
-            r.pages,
-            r.seconds,
-            r.pages as f64 / r.seconds,
-            cpu,
-            (cpu / base - 1.0) * 100.0,
-            with_redis,
-            (with_redis / base - 1.0) * 100.0,
-            r.scripts as f64 / r.pages.max(1) as f64,
-            r.commands as f64 / r.pages.max(1) as f64,
-        );
+    // Rounds interleave the configurations, so that a burst of load from other work on the
+    // machine hits all of them alike; the summary takes each configuration's median.
+    let rounds: usize = std::env::var("TRAWL_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    for round in 1..=rounds {
+        for s in &mut series {
+            let single = crawl(&s.bin, &resolve, &config, None, &mut con);
+            let base = per_k(&single, single.cpu);
+            let mut line = format!("round {round}, {}: single {base:.3} s/1k pages", s.name);
+            s.runs[0].push(single);
+            for (workers, (slot, ratio)) in s.runs.iter_mut().zip(&mut s.ratios).enumerate().skip(1)
+            {
+                let r = crawl(&s.bin, &resolve, &config, Some((&url, workers)), &mut con);
+                let pair = (
+                    per_k(&r, r.cpu) / base - 1.0,
+                    per_k(&r, r.cpu + r.redis_cpu) / base - 1.0,
+                );
+                line += &format!(
+                    "; {workers}w {:+.0}% ({:+.0}% with Redis)",
+                    pair.0 * 100.0,
+                    pair.1 * 100.0
+                );
+                slot.push(r);
+                ratio.push(pair);
+            }
+            println!("{line}");
+        }
+    }
+    for s in &series {
+        report(s, rounds);
     }
     let _ = server.kill();
     let _ = server.wait();

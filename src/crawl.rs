@@ -376,8 +376,12 @@ async fn crawl_in(
             break;
         }
         // With every slot busy a finishing task wakes the loop anyway: no timer needed (and
-        // computing it walks every pending host, once per page).
-        let wake = if s.tasks.len() >= settings.limits.concurrency {
+        // computing it walks every pending host, once per page). Under backpressure nothing
+        // can start until the writer catches up, and it wakes the loop when the backlog halves:
+        // a timer there (hosts are ready at once) spun the loop hundreds of thousands of times
+        // per crawl.
+        let backlog = s.writes.count.load(Ordering::SeqCst) >= MAX_PENDING_WRITES;
+        let wake = if backlog || s.tasks.len() >= settings.limits.concurrency {
             Instant::now() + Duration::from_secs(3600)
         } else {
             s.next_wake()

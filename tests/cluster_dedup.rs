@@ -12,6 +12,7 @@ use trawl::cluster::Claims;
 use trawl::config::{Overrides, Settings};
 use trawl::dedup::Candidate;
 use trawl::demo::Network;
+use trawl::frontier::Frontier;
 use trawl::model::{Join, Post, RecordId};
 
 fn candidate(settings: &Settings, url: &str, title: &str, body: Vec<String>) -> Candidate {
@@ -137,4 +138,69 @@ fn two_workers_claiming_two_mirrors_at_once_get_one_record() {
         claims.claim(&other, &settings.near).unwrap().record,
         c.record
     );
+}
+
+#[test]
+fn a_copy_a_worker_answers_itself_still_records_its_url_for_revisions() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let settings = Arc::new(Settings::load(None, &Overrides::default()).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let store = trawl::store::Store::open(dir.path()).unwrap();
+    let cluster = trawl::cluster::Cluster::join(
+        &trawl::config::ClusterSettings {
+            url: redis.url(),
+            worker: "w1".into(),
+            lease: std::time::Duration::from_secs(10),
+            deadline: std::time::Duration::from_secs(30),
+        },
+        false,
+    )
+    .unwrap();
+    let mut claims = cluster.claims();
+    let mut frontier = cluster.frontier(store);
+    let network = Network::generate(5, 2);
+    let a = &network.articles()[0];
+    let first = candidate(
+        &settings,
+        "http://origin.test/a",
+        &a.title,
+        a.paragraphs.clone(),
+    );
+    let copy = candidate(
+        &settings,
+        "http://mirror.test/a",
+        &a.title,
+        a.paragraphs.clone(),
+    );
+    let made = claims.claim(&first, &settings.near).unwrap();
+    assert_eq!(made.join, None);
+    // The worker claimed this hash itself: it answers without Redis, as Redis would.
+    let joined = claims.claim(&copy, &settings.near).unwrap();
+    assert_eq!(
+        (joined.record, joined.join),
+        (made.record, Some(Join::Exact))
+    );
+    // The copy's page is reported done: its URL's version goes to Redis with the report.
+    frontier.done(&url::Url::parse(&copy.url).unwrap()).unwrap();
+    frontier.flush_batch().unwrap();
+    // Later (another worker, another run) the mirror's text changes: a revision of the record.
+    let b = &network.articles()[1];
+    let changed = candidate(
+        &settings,
+        "http://mirror.test/a",
+        &b.title,
+        b.paragraphs.clone(),
+    );
+    let mut elsewhere = Claims::connect(&redis.url()).unwrap();
+    let revised = elsewhere.claim(&changed, &settings.near).unwrap();
+    assert_eq!(revised.record, made.record);
+    assert_eq!(
+        revised.join,
+        Some(Join::Revision {
+            previous: copy.hash
+        })
+    );
+    cluster.leave().unwrap();
 }

@@ -2,8 +2,9 @@
 //! the post's content hash in Redis, where the cluster-wide dedup index lives.
 //!
 //! Keys (prefix `trawl:d:`, across runs like a store's hash index): `hash` (content hash →
-//! record id), `print` (content hash → near-duplicate print), `b:{band key}` (list of band
-//! entries: hash ‖ record ‖ simhash, oldest first) and `url` (URL → its last hash ‖ record).
+//! record id), `print` (content hash → near-duplicate print), `bands` (band key → entry
+//! count ‖ the first 64 entries: hash ‖ record ‖ simhash, oldest first) and `url` (URL → its
+//! last hash ‖ record).
 //!
 //! [`scripts::CLAIM`] answers at once when the hash is known, or when nothing could make the
 //! post join another record (no band entries, no revision): then it creates the record under
@@ -17,9 +18,12 @@
 //! lookups ([`Claims::ingest`]); a record created on another worker appears in this store as
 //! a record with the same id holding only this worker's copies, which `trawl merge` unions.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use redis::Value;
 
-use super::{dedup_prefix, scripts, ClusterError, Conn};
+use super::{dedup_prefix, lock, scripts, ClusterError, Conn, Shared};
 use crate::config::Settings;
 use crate::dedup::{self, Candidate, NearCandidate, NearMatch, NearPolicy};
 use crate::fingerprint::NearPrint;
@@ -42,6 +46,40 @@ pub struct Claims {
     prefix: String,
     /// Claims that had to be decided again because another worker changed a band meanwhile.
     pub conflicts: u64,
+    /// Hashes this client has claimed, with their records. A worker's claims answered from
+    /// here skip a round trip: Redis never changes a hash's record once set, so it would
+    /// answer `known` with the same id.
+    known: KnownHashes,
+    /// Where an answer from [`Claims::known`] leaves the URL → last version update that
+    /// `CLAIM` would have made: the frontier sends it with its next report, at the latest with
+    /// the page's done mark (a page not reported is fetched and claimed again). `None` for a
+    /// standalone client, which always asks Redis.
+    deferred: Option<Arc<Mutex<Shared>>>,
+}
+
+/// Hash → record of recent claims, bounded: two generations of at most [`KnownHashes::CAP`]
+/// entries each; when the young one fills, it becomes the old one and the oldest is dropped.
+/// Mirror copies of an article arrive close together, so recent claims are the useful ones.
+#[derive(Debug, Default)]
+struct KnownHashes {
+    young: HashMap<ContentHash, RecordId>,
+    old: HashMap<ContentHash, RecordId>,
+}
+
+impl KnownHashes {
+    /// Entries per generation (about 5 MiB for both).
+    const CAP: usize = 32_768;
+
+    fn get(&self, hash: &ContentHash) -> Option<RecordId> {
+        self.young.get(hash).or_else(|| self.old.get(hash)).copied()
+    }
+
+    fn insert(&mut self, hash: ContentHash, record: RecordId) {
+        if self.young.len() >= Self::CAP {
+            self.old = std::mem::take(&mut self.young);
+        }
+        self.young.insert(hash, record);
+    }
 }
 
 fn bytes(v: &Value) -> Option<&[u8]> {
@@ -90,11 +128,16 @@ fn parse_check(items: &[Value], max_distance: u32, print: Option<&NearPrint>) ->
     let mut candidates = Vec::new();
     if let Some(print) = print {
         let mut seen: Vec<[u8; 32]> = Vec::new();
-        for e in entries.iter().filter_map(bytes) {
-            let (Some(Ok(hash)), Some(Ok(record)), Some(Ok(simhash))) = (
-                e.get(..32).map(<[u8; 32]>::try_from),
-                e.get(32..48).map(<[u8; 16]>::try_from),
-                e.get(48..56).map(<[u8; 8]>::try_from),
+        // Each element is one band's entries end to end.
+        let entries = entries
+            .iter()
+            .filter_map(bytes)
+            .flat_map(|band| band.chunks_exact(56));
+        for e in entries {
+            let (Ok(hash), Ok(record), Ok(simhash)) = (
+                <[u8; 32]>::try_from(&e[..32]),
+                <[u8; 16]>::try_from(&e[32..48]),
+                <[u8; 8]>::try_from(&e[48..56]),
             ) else {
                 continue;
             };
@@ -151,14 +194,16 @@ impl Claims {
     pub fn connect(url: &str) -> Result<Claims, ClusterError> {
         let mut conn = Conn::new(url, "claims")?;
         conn.check()?;
-        Ok(Claims::new(conn))
+        Ok(Claims::new(conn, None))
     }
 
-    pub(super) fn new(conn: Conn) -> Claims {
+    pub(super) fn new(conn: Conn, deferred: Option<Arc<Mutex<Shared>>>) -> Claims {
         Claims {
             conn,
             prefix: dedup_prefix(),
             conflicts: 0,
+            known: KnownHashes::default(),
+            deferred,
         }
     }
 
@@ -169,6 +214,23 @@ impl Claims {
         candidate: &Candidate,
         policy: &NearPolicy,
     ) -> Result<Claim, ClusterError> {
+        if let (Some(shared), Some(record)) = (&self.deferred, self.known.get(&candidate.hash)) {
+            let mut last = [0u8; 48];
+            last[..32].copy_from_slice(&candidate.hash.0);
+            last[32..].copy_from_slice(&record.0);
+            lock(shared).url_updates.push((candidate.url.clone(), last));
+            return Ok(Claim {
+                record,
+                join: Some(Join::Exact),
+            });
+        }
+        let claim = self.ask(candidate, policy)?;
+        self.known.insert(candidate.hash, claim.record);
+        Ok(claim)
+    }
+
+    /// [`Claims::claim`], asking Redis.
+    fn ask(&mut self, candidate: &Candidate, policy: &NearPolicy) -> Result<Claim, ClusterError> {
         let hash = candidate.hash.0.to_vec();
         let fresh_id = RecordId::from_first_hash(&candidate.hash);
         let (simhash, print, bands) = match &candidate.near {

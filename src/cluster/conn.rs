@@ -60,6 +60,19 @@ fn io_kind(e: &RedisError) -> Option<std::io::ErrorKind> {
         .map(std::io::Error::kind)
 }
 
+/// Whether a Redis version (`major.minor.patch`) is at least [`super::MIN_REDIS`]. A version
+/// that does not parse is given the benefit of the doubt: a script error would say more.
+fn supported(version: &str) -> bool {
+    let number = |v: &str| -> Option<(u32, u32)> {
+        let mut parts = v.split('.');
+        Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+    };
+    match (number(version), number(super::MIN_REDIS)) {
+        (Some(have), Some(need)) => have >= need,
+        _ => true,
+    }
+}
+
 impl Conn {
     /// A connection to `url` (checked by `config::check_redis_url`); nothing is sent yet.
     pub fn new(url: &str, role: &'static str) -> Result<Conn, ClusterError> {
@@ -157,6 +170,12 @@ impl Conn {
             .find_map(|l| l.strip_prefix("redis_version:"))
             .map(|v| v.trim().to_string())
             .ok_or_else(|| not_redis(&"INFO names no redis_version"))?;
+        if !supported(&version) {
+            return Err(ClusterError::TooOld {
+                url: self.url.clone(),
+                version,
+            });
+        }
         con.set_read_timeout(Some(IO_TIMEOUT))
             .and_then(|()| con.set_write_timeout(Some(IO_TIMEOUT)))
             .map_err(|e| not_redis(&e))?;
@@ -214,5 +233,20 @@ impl Conn {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::supported;
+
+    #[test]
+    fn redis_before_6_2_is_refused() {
+        assert!(supported("7.0.15"));
+        assert!(supported("6.2.0"));
+        assert!(supported("10.0.1"));
+        assert!(!supported("6.0.16"));
+        assert!(!supported("5.0.7"));
+        assert!(supported("unstable"));
     }
 }

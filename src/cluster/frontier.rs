@@ -17,18 +17,21 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-use super::{entry_of, item_of, lock, scripts, ClusterError, Conn, Shared};
+use super::{dedup_prefix, entry_of, item_of, lock, scripts, ClusterError, Conn, Shared};
 use crate::frontier::{Entry, Frontier, FrontierError};
 use crate::store::Store;
 
-/// Entries taken from a host's queue per round trip: enough to keep a host's request slots
-/// filled without holding much that another worker could have taken.
-const PER_POP: usize = 8;
+/// Entries taken from a host's queue per round trip: two rounds of a host's request slots at
+/// the default per-host concurrency, without holding much that another worker could have
+/// taken (a host's entries go to one worker at a time anyway, the lease holder).
+const PER_POP: usize = 16;
 /// Finished pages batched before the writer reports them even if more are waiting.
 const MAX_BATCH: usize = 512;
 /// How long finished pages may wait to be reported: each report costs a store flush (an
-/// fsync), so they are grouped; meanwhile their entries stay in flight, renewed.
-const DONE_EVERY: Duration = Duration::from_millis(250);
+/// fsync), so they are grouped; meanwhile their entries stay in flight, renewed. Every
+/// 250 ms the flushes were a tenth of a worker's system time; the wait only delays the end
+/// of a crawl (the last pages' report) by up to this much.
+const DONE_EVERY: Duration = Duration::from_millis(1000);
 /// How long links may wait to be queued while the writer is busy: they are what the crawl
 /// waits for, so they go often, several pages' worth per round trip.
 const PUSH_EVERY: Duration = Duration::from_millis(10);
@@ -39,6 +42,8 @@ pub struct RedisFrontier {
     conn: Conn,
     shared: Arc<Mutex<Shared>>,
     prefix: String,
+    /// The dedup index's prefix (URLs' last versions go there with a report).
+    dedup: String,
     me: String,
     deadline_ms: u64,
     tick: Duration,
@@ -91,6 +96,7 @@ impl RedisFrontier {
             conn,
             shared,
             prefix,
+            dedup: dedup_prefix(),
             me,
             deadline_ms,
             tick,
@@ -170,20 +176,33 @@ impl RedisFrontier {
             .iter()
             .map(|e| (e.url.to_string(), e.host().to_string(), item_of(e)))
             .collect();
+        // Taken now, sent below: at the latest with the done mark of the page they belong to
+        // (claimed before the page was marked done). Put back if the report fails.
+        let versions = std::mem::take(&mut lock(&self.shared).url_updates);
         let none = Vec::new();
-        let (prefix, me) = (&self.prefix, &self.me);
+        let (prefix, me, dedup) = (&self.prefix, &self.me, &self.dedup);
         let done = if no_done { &none } else { &self.done };
-        self.conn.run(|con| {
+        let sent = self.conn.run(|con| {
             let mut inv = scripts::PUSH_DONE.arg(prefix);
-            inv.arg(me).arg(pushes.len());
+            inv.arg(dedup).arg(me).arg(pushes.len());
             for (url, host, item) in &pushes {
                 inv.arg(url).arg(host).arg(item);
+            }
+            inv.arg(versions.len());
+            for (url, last) in &versions {
+                inv.arg(url).arg(&last[..]);
             }
             for url in done {
                 inv.arg(url);
             }
             inv.invoke::<i64>(con)
-        })?;
+        });
+        if let Err(e) = sent {
+            let mut s = lock(&self.shared);
+            let newer = std::mem::replace(&mut s.url_updates, versions);
+            s.url_updates.extend(newer);
+            return Err(e);
+        }
         let mut s = lock(&self.shared);
         // Links for hosts this worker holds can be taken without waiting for the heartbeat
         // to see them (an estimate: some were seen before; a pop that finds none corrects it).
@@ -210,14 +229,14 @@ impl RedisFrontier {
             .iter()
             .map(|e| (e.url.to_string(), e.host().to_string(), item_of(e)))
             .collect();
-        let (prefix, me) = (&self.prefix, &self.me);
+        let (prefix, me, dedup) = (&self.prefix, &self.me, &self.dedup);
         let fresh = self.conn.run(|con| {
             let mut inv = scripts::PUSH_DONE.arg(prefix);
-            inv.arg(me).arg(items.len());
+            inv.arg(dedup).arg(me).arg(items.len());
             for (url, host, item) in &items {
                 inv.arg(url).arg(host).arg(item);
             }
-            inv.invoke::<i64>(con)
+            inv.arg(0).invoke::<i64>(con)
         })?;
         lock(&self.shared).generation += 1;
         Ok(fresh)

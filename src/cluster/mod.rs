@@ -42,6 +42,9 @@ pub use frontier::RedisFrontier;
 /// Prefix of every key trawl writes in Redis.
 pub const PREFIX: &str = "trawl:";
 
+/// The oldest Redis the scripts run on (`LPOP` with a count and `SMISMEMBER` came in 6.2).
+pub const MIN_REDIS: &str = "6.2";
+
 /// What can go wrong with the cluster (Redis being away is not an error: it is waited out).
 #[derive(Debug, Error)]
 pub enum ClusterError {
@@ -71,6 +74,16 @@ pub enum ClusterError {
         /// The connection error.
         detail: String,
     },
+    /// The server is Redis, but older than the commands the scripts use.
+    #[error(
+        "Redis at {url} is version {version}; trawl needs Redis {MIN_REDIS} or later (its scripts use LPOP with a count and SMISMEMBER)"
+    )]
+    TooOld {
+        /// The server.
+        url: String,
+        /// The version it reported.
+        version: String,
+    },
     /// Redis refused a command (out of memory, a script error, a permission).
     #[error("Redis at {url} failed a command: {detail}")]
     Redis {
@@ -98,7 +111,9 @@ impl ClusterError {
     pub fn is_user_error(&self) -> bool {
         matches!(
             self,
-            ClusterError::BadUrl { .. } | ClusterError::NotRedis { .. }
+            ClusterError::BadUrl { .. }
+                | ClusterError::NotRedis { .. }
+                | ClusterError::TooOld { .. }
         )
     }
 }
@@ -166,6 +181,9 @@ struct Shared {
     /// Bumped by every direct push: a tick that began before it cannot vouch for an empty
     /// cluster.
     generation: u64,
+    /// URL → last version (hash ‖ record) of claims answered without Redis, for the writer's
+    /// next report (see `Claims::claim`).
+    url_updates: Vec<(String, [u8; 48])>,
 }
 
 impl Shared {
@@ -188,23 +206,63 @@ fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
     shared.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The queue item for an entry: `url \n entry-json`.
+/// What a queue item carries besides its URL, with one-letter keys and defaults left out:
+/// a queue item is stored twice (in its queue, then in the in-flight hash) and crosses the
+/// network three times, and as the entry's own JSON it repeated the URL and every key.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Item {
+    #[serde(rename = "d")]
+    depth: u32,
+    #[serde(rename = "p")]
+    placement: crate::scope::Placement,
+    #[serde(rename = "a", default, skip_serializing_if = "is_zero")]
+    attempt: u32,
+    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
+    modified: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
+    carried: Option<Box<crate::extract::api::Carried>>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// The queue item for an entry: `url \n item-json` (see [`Item`]).
 fn item_of(entry: &Entry) -> String {
+    let item = Item {
+        depth: entry.depth,
+        placement: entry.placement,
+        attempt: entry.attempt,
+        modified: entry.modified,
+        carried: entry.carried.clone(),
+    };
     // Plain data with string keys: serialising cannot fail.
-    let json = serde_json::to_string(entry).unwrap_or_default();
+    let json = serde_json::to_string(&item).unwrap_or_default();
     format!("{}\n{json}", entry.url)
 }
 
-/// The entry in a queue item.
+/// The entry in a queue item. Items queued by an earlier trawl (the whole entry as JSON) are
+/// read too, so a cluster run can be finished by upgraded workers.
 fn entry_of(url: &str, item: &str) -> Result<Entry, ClusterError> {
-    let json = item.split_once('\n').map(|(_, j)| j).unwrap_or_default();
-    serde_json::from_str(json).map_err(|e| ClusterError::Corrupt {
+    let corrupt = |e: &dyn std::fmt::Display| ClusterError::Corrupt {
         url: url.to_string(),
         detail: format!(
             "queue item {:?}: {e}",
             item.chars().take(80).collect::<String>()
         ),
-    })
+    };
+    let (link, json) = item.split_once('\n').unwrap_or((item, ""));
+    match serde_json::from_str::<Item>(json) {
+        Ok(i) => Ok(Entry {
+            url: Url::parse(link).map_err(|e| corrupt(&e))?,
+            depth: i.depth,
+            placement: i.placement,
+            attempt: i.attempt,
+            modified: i.modified,
+            carried: i.carried,
+        }),
+        Err(e) => serde_json::from_str::<Entry>(json).map_err(|_| corrupt(&e)),
+    }
 }
 
 /// One worker's membership in a cluster run.
@@ -341,7 +399,7 @@ impl Cluster {
 
     /// A claim client for the cluster-wide dedup index.
     pub fn claims(&self) -> Claims {
-        Claims::new(self.conn.another("claims"))
+        Claims::new(self.conn.another("claims"), Some(self.shared.clone()))
     }
 
     /// Leaves the run: stops the heartbeat, puts back whatever this worker still has in
@@ -773,5 +831,44 @@ impl Frontier for AnyFrontier {
             AnyFrontier::Local(f) => f.is_empty(),
             AnyFrontier::Cluster(f) => f.is_empty(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scope::{PageKind, Placement};
+
+    fn entry(attempt: u32) -> Entry {
+        Entry {
+            url: Url::parse("http://news.test/2024/a.html").unwrap(),
+            depth: 3,
+            placement: Placement {
+                site: 1,
+                kind: PageKind::Article,
+            },
+            attempt,
+            modified: None,
+            carried: None,
+        }
+    }
+
+    #[test]
+    fn queue_items_are_compact_and_read_back() {
+        for e in [entry(0), entry(2)] {
+            let item = item_of(&e);
+            assert_eq!(entry_of("redis://x", &item).unwrap(), e);
+            // The URL once, and no key longer than a letter.
+            assert_eq!(item.matches("news.test").count(), 1, "{item}");
+            assert!(!item.contains("depth"), "{item}");
+        }
+        // An item an earlier trawl queued: the whole entry as JSON.
+        let old = format!(
+            "{}\n{}",
+            entry(1).url,
+            serde_json::to_string(&entry(1)).unwrap()
+        );
+        assert_eq!(entry_of("redis://x", &old).unwrap(), entry(1));
+        assert!(entry_of("redis://x", "http://news.test/\n{}").is_err());
     }
 }

@@ -7,8 +7,9 @@
 //! the server (`TIME`), so deadlines do not depend on the workers' clocks agreeing.
 //!
 //! Values: a queue item is `url \n entry-json`; an in-flight value is
-//! `owner \n host \n item`; a band entry is `hash(32) ‖ record(16) ‖ simhash(8)`; a URL's
-//! last version is `hash(32) ‖ record(16)`.
+//! `owner \n host \n item`; a band entry is `hash(32) ‖ record(16) ‖ simhash(8)`, and a
+//! band (a field of the `bands` hash) is its entry count (4 bytes) ‖ its first 64 entries; a
+//! URL's last version is `hash(32) ‖ record(16)`.
 
 use std::sync::LazyLock;
 
@@ -33,44 +34,121 @@ return n
     )
 });
 
-/// Queues entries not seen before in the run, then marks URLs this worker had in flight done:
-/// links before the page that offered them, in one step, so a crash never loses links.
-/// ARGV: run prefix, me, n, n × (url, host, item), done urls… Returns how many were new.
+/// Lua for scripts that act on many members at once: one command per chunk of 1,000
+/// arguments (an even number, so pairs stay whole) rather than one per member, and well below
+/// Lua's limit on the arguments of one call.
+const MANY_LUA: &str = r#"
+local function many(cmd, key, args)
+  local out = {}
+  for i = 1, #args, 1000 do
+    local got = redis.call(cmd, key, unpack(args, i, math.min(i + 999, #args)))
+    if type(got) == 'table' then
+      for _, v in ipairs(got) do out[#out + 1] = v end
+    end
+  end
+  return out
+end
+"#;
+
+/// Queues entries not seen before in the run, records URLs' last versions, then marks URLs
+/// this worker had in flight done: links and versions before the page that offered them, in
+/// one step, so a crash never loses them. Each step is a few commands for the whole batch
+/// (seen check, seen add, a push per host; versions; owner check, removal), not a few per URL.
+/// A version is `hash ‖ record` from a claim the worker answered itself; Redis's record for
+/// the hash wins, and a hash Redis lost (a restart without its data) gets the worker's back.
+/// ARGV: run prefix, dedup prefix, me, n, n × (url, host, item), m, m × (url, version),
+/// done urls… Returns how many entries were new.
 pub static PUSH_DONE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    Script::new(&format!(
+        "{MANY_LUA}{}",
         r#"
-local p, me = ARGV[1], ARGV[2]
-local n = tonumber(ARGV[3])
-local fresh, i = 0, 4
-for _ = 1, n do
-  local url, host, item = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  i = i + 3
-  if redis.call('SADD', p .. 'seen', url) == 1 then
-    redis.call('RPUSH', p .. 'q:' .. host, item)
-    redis.call('SADD', p .. 'hosts', host)
-    fresh = fresh + 1
+local p, d, me = ARGV[1], ARGV[2], ARGV[3]
+local n = tonumber(ARGV[4])
+local fresh = 0
+if n > 0 then
+  local urls = {}
+  for j = 0, n - 1 do
+    urls[#urls + 1] = ARGV[5 + 3 * j]
+  end
+  local known = many('SMISMEMBER', p .. 'seen', urls)
+  local batch, add, items, hosts = {}, {}, {}, {}
+  for j = 1, n do
+    local url = urls[j]
+    if known[j] == 0 and not batch[url] then
+      batch[url] = true
+      add[#add + 1] = url
+      local host, item = ARGV[6 + 3 * (j - 1)], ARGV[7 + 3 * (j - 1)]
+      if not items[host] then
+        items[host] = {}
+        hosts[#hosts + 1] = host
+      end
+      local list = items[host]
+      list[#list + 1] = item
+    end
+  end
+  if #add > 0 then
+    many('SADD', p .. 'seen', add)
+    for _, host in ipairs(hosts) do
+      many('RPUSH', p .. 'q:' .. host, items[host])
+    end
+    many('SADD', p .. 'hosts', hosts)
+    fresh = #add
   end
 end
-local done = 0
+local i = 5 + 3 * n
+local m = tonumber(ARGV[i])
+i = i + 1
+if m > 0 then
+  local hashes = {}
+  for j = 0, m - 1 do
+    hashes[#hashes + 1] = string.sub(ARGV[i + 1 + 2 * j], 1, 32)
+  end
+  local records = many('HMGET', d .. 'hash', hashes)
+  local versions, lost = {}, {}
+  for j = 1, m do
+    local url, last = ARGV[i + 2 * (j - 1)], ARGV[i + 1 + 2 * (j - 1)]
+    if records[j] then
+      last = hashes[j] .. records[j]
+    else
+      lost[#lost + 1] = hashes[j]
+      lost[#lost + 1] = string.sub(last, 33)
+    end
+    versions[#versions + 1] = url
+    versions[#versions + 1] = last
+  end
+  many('HSET', d .. 'url', versions)
+  if #lost > 0 then
+    many('HSET', d .. 'hash', lost)
+  end
+  i = i + 2 * m
+end
+local urls = {}
 for j = i, #ARGV do
-  local url = ARGV[j]
-  local v = redis.call('HGET', p .. 'inflight:e', url)
-  if v and string.sub(v, 1, #me + 1) == me .. '\n' then
-    redis.call('HDEL', p .. 'inflight:e', url)
-    redis.call('ZREM', p .. 'inflight:d', url)
-    done = done + 1
-  end
+  urls[#urls + 1] = ARGV[j]
 end
-if done > 0 then
-  redis.call('HINCRBY', p .. 'w:' .. me, 'done', done)
+if #urls > 0 then
+  local owners = many('HMGET', p .. 'inflight:e', urls)
+  local mine = {}
+  for j = 1, #urls do
+    local v = owners[j]
+    if v and string.sub(v, 1, #me + 1) == me .. '\n' then
+      mine[#mine + 1] = urls[j]
+    end
+  end
+  if #mine > 0 then
+    many('HDEL', p .. 'inflight:e', mine)
+    many('ZREM', p .. 'inflight:d', mine)
+    redis.call('HINCRBY', p .. 'w:' .. me, 'done', #mine)
+  end
 end
 return fresh
-"#,
-    )
+"#
+    ))
 });
 
 /// Takes up to k items from a host's queue into flight, if this worker holds the host's
-/// lease. ARGV: run prefix, me, host, k, deadline ms. Returns {items left, item…}.
+/// lease: one `LPOP` of k items, one `HSET` and one `ZADD` for all of them.
+/// ARGV: run prefix, me, host, k, deadline ms. Returns {items left, item…}.
 pub static POP: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
@@ -79,19 +157,26 @@ local k, dl = tonumber(ARGV[4]), tonumber(ARGV[5])
 if redis.call('GET', p .. 'lease:' .. host) ~= me then
   return {0}
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local q = p .. 'q:' .. host
 local out = {0}
-for _ = 1, k do
-  local item = redis.call('LPOP', p .. 'q:' .. host)
-  if not item then break end
-  local nl = string.find(item, '\n', 1, true)
-  local url = string.sub(item, 1, nl - 1)
-  redis.call('HSET', p .. 'inflight:e', url, me .. '\n' .. host .. '\n' .. item)
-  redis.call('ZADD', p .. 'inflight:d', now + dl, url)
-  out[#out + 1] = item
+local items = redis.call('LPOP', q, k)
+if items then
+  local t = redis.call('TIME')
+  local due = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + dl
+  local entries, deadlines = {}, {}
+  for _, item in ipairs(items) do
+    local nl = string.find(item, '\n', 1, true)
+    local url = string.sub(item, 1, nl - 1)
+    entries[#entries + 1] = url
+    entries[#entries + 1] = me .. '\n' .. host .. '\n' .. item
+    deadlines[#deadlines + 1] = due
+    deadlines[#deadlines + 1] = url
+    out[#out + 1] = item
+  end
+  redis.call('HSET', p .. 'inflight:e', unpack(entries))
+  redis.call('ZADD', p .. 'inflight:d', unpack(deadlines))
 end
-local left = redis.call('LLEN', p .. 'q:' .. host)
+local left = redis.call('LLEN', q)
 if left == 0 then
   redis.call('SREM', p .. 'hosts', host)
 end
@@ -248,16 +333,51 @@ return out
     )
 });
 
+/// Lua shared by [`CLAIM`] and [`COMMIT`]: the band index is one hash (`bands`: band key →
+/// count ‖ entries), so a claim reads every band of a text with one `HMGET` and adds to them
+/// with one `HSET` (as lists it was a command per band, 36 per text, twice). A band value is
+/// its entry count (4 bytes, big-endian) and its first [`BAND_CAP`] entries: the count is
+/// what `COMMIT` compares, and no claim ever read past the first 64 entries of a band.
+const BANDS_LUA: &str = r#"
+local function band_count(v)
+  if not v then return 0 end
+  return (struct.unpack('>I4', v))
+end
+local function append_bands(d, keys, vals, entry)
+  local args = {}
+  for i, k in ipairs(keys) do
+    local v = vals[i]
+    local n = band_count(v)
+    local blob = ''
+    if v then blob = string.sub(v, 5) end
+    if n < BAND_CAP then blob = blob .. entry end
+    args[#args + 1] = k
+    args[#args + 1] = struct.pack('>I4', n + 1) .. blob
+  end
+  if #args > 0 then
+    redis.call('HSET', d .. 'bands', unpack(args))
+  end
+end
+"#;
+
+/// Entries kept per band: a claim looks at the first 64 texts of each band (the oldest).
+pub const BAND_CAP: usize = 64;
+
+/// A script over the band index: [`BANDS_LUA`] and its cap, then `body`.
+fn with_bands(body: &str) -> Script {
+    Script::new(&format!("local BAND_CAP = {BAND_CAP}\n{BANDS_LUA}{body}"))
+}
+
 /// Claims a content hash for a record, atomically: the record already holding the hash, or
 /// (when nothing in the band index or the URL's history could make it join another record) a
 /// new record under the given id. Otherwise returns what the caller needs to decide: the
-/// URL's last version, each band's length, the band entries and the candidates' prints.
+/// URL's last version, each band's count, the bands' entries and the candidates' prints.
 /// ARGV: dedup prefix, hash, url, new id, join revisions (0/1), simhash (8 bytes or ''),
 /// print (or ''), band keys…
-/// Returns {'known', id} | {'new', id} | {'check', prev or '', {len…}, {entry…},
-/// {hash, print, …}}.
+/// Returns {'known', id} | {'new', id} | {'check', prev or '', {count…}, {entries…},
+/// {hash, print, …}}, where each `entries` element is one band's entries end to end.
 pub static CLAIM: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    with_bands(
         r#"
 local d, hash, url, id, revisions = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1'
 local simhash, print = ARGV[6], ARGV[7]
@@ -267,21 +387,29 @@ if known then
   return {'known', known}
 end
 local prev = redis.call('HGET', d .. 'url', url)
-local lens, entries, prints, seen = {}, {}, {}, {}
-local any = false
+local keys = {}
 for i = 8, #ARGV do
-  local key = d .. 'b:' .. ARGV[i]
-  local n = redis.call('LLEN', key)
-  lens[#lens + 1] = n
+  keys[#keys + 1] = ARGV[i]
+end
+local vals = {}
+if #keys > 0 then
+  vals = redis.call('HMGET', d .. 'bands', unpack(keys))
+end
+local lens, blobs, hashes, seen = {}, {}, {}, {}
+local any = false
+for i = 1, #keys do
+  local v = vals[i]
+  local n = band_count(v)
+  lens[i] = n
   if n > 0 then
     any = true
-    for _, e in ipairs(redis.call('LRANGE', key, 0, 63)) do
-      entries[#entries + 1] = e
-      local h = string.sub(e, 1, 32)
+    local blob = string.sub(v, 5)
+    blobs[#blobs + 1] = blob
+    for off = 1, #blob, 56 do
+      local h = string.sub(blob, off, off + 31)
       if not seen[h] then
         seen[h] = true
-        prints[#prints + 1] = h
-        prints[#prints + 1] = redis.call('HGET', d .. 'print', h) or ''
+        hashes[#hashes + 1] = h
       end
     end
   end
@@ -292,13 +420,19 @@ if not any and not revision then
   redis.call('HSET', d .. 'url', url, hash .. id)
   if print ~= '' then
     redis.call('HSET', d .. 'print', hash, print)
-    for i = 8, #ARGV do
-      redis.call('RPUSH', d .. 'b:' .. ARGV[i], hash .. id .. simhash)
-    end
+    append_bands(d, keys, vals, hash .. id .. simhash)
   end
   return {'new', id}
 end
-return {'check', prev or '', lens, entries, prints}
+local prints = {}
+if #hashes > 0 then
+  local got = redis.call('HMGET', d .. 'print', unpack(hashes))
+  for j, h in ipairs(hashes) do
+    prints[#prints + 1] = h
+    prints[#prints + 1] = got[j] or ''
+  end
+end
+return {'check', prev or '', lens, blobs, prints}
 "#,
     )
 });
@@ -306,9 +440,9 @@ return {'check', prev or '', lens, entries, prints}
 /// Commits a decision taken on `CLAIM`'s answer, unless the answer went stale: the hash was
 /// claimed meanwhile (then that record wins) or a band grew (then decide again).
 /// ARGV: dedup prefix, hash, url, id, simhash (8 bytes or ''), print (or ''), n,
-/// n × (band key, length seen)… Returns {'known', id} | {'stale'} | {'ok', id}.
+/// n × (band key, count seen)… Returns {'known', id} | {'stale'} | {'ok', id}.
 pub static COMMIT: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    with_bands(
         r#"
 local d, hash, url, id, simhash, print = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local n = tonumber(ARGV[7])
@@ -317,9 +451,17 @@ if known then
   redis.call('HSET', d .. 'url', url, hash .. known)
   return {'known', known}
 end
+local keys, lens = {}, {}
 for i = 0, n - 1 do
-  local key, len = ARGV[8 + 2 * i], tonumber(ARGV[9 + 2 * i])
-  if redis.call('LLEN', d .. 'b:' .. key) ~= len then
+  keys[#keys + 1] = ARGV[8 + 2 * i]
+  lens[#lens + 1] = tonumber(ARGV[9 + 2 * i])
+end
+local vals = {}
+if n > 0 then
+  vals = redis.call('HMGET', d .. 'bands', unpack(keys))
+end
+for i = 1, n do
+  if band_count(vals[i]) ~= lens[i] then
     return {'stale'}
   end
 end
@@ -327,9 +469,7 @@ redis.call('HSET', d .. 'hash', hash, id)
 redis.call('HSET', d .. 'url', url, hash .. id)
 if print ~= '' then
   redis.call('HSET', d .. 'print', hash, print)
-  for i = 0, n - 1 do
-    redis.call('RPUSH', d .. 'b:' .. ARGV[8 + 2 * i], hash .. id .. simhash)
-  end
+  append_bands(d, keys, vals, hash .. id .. simhash)
 end
 return {'ok', id}
 "#,
