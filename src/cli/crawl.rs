@@ -117,7 +117,13 @@ pub fn run(store_dir: &Path, config: Option<&Path>, args: &CrawlArgs) -> Result<
         let stop = stop_signal();
         let store = Store::open(store_dir)?;
         let summary = match settings.cluster.clone() {
-            None => crawl::crawl_with(Arc::new(settings), &store, stop, options).await?,
+            None => {
+                let summary = crawl::crawl_with(Arc::new(settings), &store, stop, options).await?;
+                index_for_search(&store)?;
+                summary
+            }
+            // A worker's store is merged before it is searched (`trawl merge` indexes the
+            // merged store), so indexing it here would be work thrown away.
             Some(c) => {
                 let cluster = Cluster::join(&c, args.flags.fresh)?;
                 let result = crawl::crawl_cluster(Arc::new(settings), &store, stop, &cluster).await;
@@ -128,7 +134,6 @@ pub fn run(store_dir: &Path, config: Option<&Path>, args: &CrawlArgs) -> Result<
                 summary
             }
         };
-        index_for_search(&store)?;
         Ok::<_, anyhow::Error>((summary, store))
     })?;
     let counts = store.counts();
