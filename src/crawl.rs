@@ -232,6 +232,9 @@ struct Host {
 /// Pages handed to the writer and not yet written, beyond which no new fetch starts.
 const MAX_PENDING_WRITES: usize = 256;
 
+/// Pages the writer archives in one store transaction at most (when that many are waiting).
+const MAX_WRITE_BATCH: usize = 32;
+
 /// How many times an unavailable robots.txt is asked for before the host is given up.
 const ROBOTS_TRIES: u32 = 3;
 
@@ -1428,11 +1431,27 @@ pub fn ingest_candidate(
     candidate: &Candidate,
     ingest: &Ingest,
 ) -> Result<(crate::model::Record, Outcome), StoreError> {
-    store.ingest_with(
-        ingest,
+    let mut out = ingest_candidates(store, settings, &[(candidate, ingest)])?;
+    out.pop().ok_or_else(|| StoreError::Corrupt {
+        tree: "records",
+        key: ingest.hash.to_hex(),
+        detail: "an ingest returned no record".into(),
+    })
+}
+
+/// [`ingest_candidate`] for several posts in order, in one store transaction (see
+/// [`Store::ingest_batch`]).
+pub fn ingest_candidates(
+    store: &Store,
+    settings: &Settings,
+    posts: &[(&Candidate, &Ingest)],
+) -> Result<Vec<(crate::model::Record, Outcome)>, StoreError> {
+    let ingests: Vec<&Ingest> = posts.iter().map(|(_, i)| *i).collect();
+    store.ingest_batch(
+        &ingests,
         settings.near.bounds(),
-        |previous, found| dedup::best_match(candidate, previous, found, &settings.near),
-        |existing, near| dedup::admit(existing, near, candidate, &settings.canonical),
+        |i, previous, found| dedup::best_match(posts[i].0, previous, found, &settings.near),
+        |i, existing, near| dedup::admit(existing, near, posts[i].0, &settings.canonical),
     )
 }
 
@@ -1546,48 +1565,73 @@ fn spawn_writer(
                     }
                 }
             };
+            // Take whatever else is waiting too, so that its posts share one store
+            // transaction. A cluster claims each post in Redis first, one at a time.
+            let mut batch = vec![w];
+            if claims.is_none() {
+                while batch.len() < MAX_WRITE_BATCH {
+                    match rx.try_recv() {
+                        Ok(w) => batch.push(w),
+                        Err(_) => break,
+                    }
+                }
+            }
+            let taken = batch.len();
             let result = (|| -> Result<(), CrawlError> {
-                match w.action {
-                    Action::Ingest(candidate, ingest) => {
-                        let (_, outcome) = match claims.as_mut() {
-                            Some(claims) => {
-                                claims.ingest(&store, &ingest, &candidate, &settings)?
+                let posts: Vec<(&Candidate, &Ingest)> = batch
+                    .iter()
+                    .filter_map(|w| match &w.action {
+                        Action::Ingest(c, i) => Some((&**c, &**i)),
+                        _ => None,
+                    })
+                    .collect();
+                let mut outcomes = match claims.as_mut() {
+                    Some(claims) => posts
+                        .iter()
+                        .map(|(c, i)| claims.ingest(&store, i, c, &settings))
+                        .collect::<Result<Vec<_>, _>>()?,
+                    None => ingest_candidates(&store, &settings, &posts)?,
+                }
+                .into_iter();
+                // Then each page's bookkeeping, in order: links before the done mark, and
+                // every done mark after the transaction that archived the pages.
+                for w in batch {
+                    match w.action {
+                        Action::Ingest(_, ingest) => {
+                            if let Some((_, outcome)) = outcomes.next() {
+                                summary.count(&ingest.sighting.host, &outcome);
                             }
-                            None => ingest_candidate(&store, &settings, &candidate, &ingest)?,
-                        };
-                        summary.count(&ingest.sighting.host, &outcome);
+                        }
+                        Action::State(s) => {
+                            store.put_url_state(&s)?;
+                            summary.count(&host_of(&s.url), &s.outcome);
+                        }
+                        Action::Fresh => summary.fresh += 1,
                     }
-                    Action::State(s) => {
-                        store.put_url_state(&s)?;
-                        summary.count(&host_of(&s.url), &s.outcome);
+                    frontier.push_links(w.links)?;
+                    for url in w.depth_skipped {
+                        if frontier.mark_seen(&url)? {
+                            let outcome = Outcome::Skipped {
+                                reason: "max_depth".into(),
+                            };
+                            let state = UrlState::new(url.as_str(), outcome, run.id, None, 0);
+                            store.put_url_state(&state)?;
+                            summary.count(&host_of(url.as_str()), &state.outcome);
+                        }
                     }
-                    Action::Fresh => summary.fresh += 1,
-                }
-                frontier.push_links(w.links)?;
-                for url in w.depth_skipped {
-                    if frontier.mark_seen(&url)? {
-                        let outcome = Outcome::Skipped {
-                            reason: "max_depth".into(),
-                        };
-                        let state = UrlState::new(url.as_str(), outcome, run.id, None, 0);
-                        store.put_url_state(&state)?;
-                        summary.count(&host_of(url.as_str()), &state.outcome);
+                    if let Some(url) = w.done {
+                        frontier.done(&url)?;
                     }
-                }
-                if let Some(url) = w.done {
-                    frontier.done(&url)?;
                 }
                 Ok(())
             })();
-            let left = writes
-                .count
-                .fetch_sub(1, Ordering::SeqCst)
-                .saturating_sub(1);
+            let before = writes.count.fetch_sub(taken, Ordering::SeqCst);
+            let left = before.saturating_sub(taken);
             // The scheduler needs waking when fetching may resume after backpressure (the
             // backlog fell to half the limit) or when everything is written (the crawl may be
             // over); otherwise finishing tasks wake it. Waking it for every page made its loop
             // a fifth of the crawl's CPU.
-            if left == 0 || left == MAX_PENDING_WRITES / 2 {
+            if left == 0 || (left <= MAX_PENDING_WRITES / 2 && before > MAX_PENDING_WRITES / 2) {
                 writes.changed.notify_one();
             }
             result?;

@@ -26,7 +26,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::Utc;
 use serde::{de::DeserializeOwned, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
+};
 use thiserror::Error;
 
 use crate::dedup::{NearCandidate, NearMatch};
@@ -167,6 +169,21 @@ pub struct Ingest {
     pub near: Option<NearPrint>,
     /// Characters in the normalised body (for the URL's version history).
     pub chars: usize,
+}
+
+/// The trees an ingest writes, as one transaction sees them.
+struct IngestTrees<'a> {
+    records: &'a TransactionalTree,
+    body_at: &'a TransactionalTree,
+    /// Schema 3 inline bodies, read only.
+    legacy_bodies: &'a TransactionalTree,
+    hashes: &'a TransactionalTree,
+    sightings: &'a TransactionalTree,
+    urls: &'a TransactionalTree,
+    raw_at: &'a TransactionalTree,
+    search_pending: &'a TransactionalTree,
+    prints: &'a TransactionalTree,
+    versions: &'a TransactionalTree,
 }
 
 /// Counts kept by sled itself (cheap).
@@ -478,7 +495,7 @@ impl Store {
         decide: F,
     ) -> Result<(Record, Outcome), StoreError>
     where
-        M: FnOnce(Option<&Version>, &[NearCandidate]) -> Option<NearMatch>,
+        M: Fn(Option<&Version>, &[NearCandidate]) -> Option<NearMatch>,
         F: Fn(Option<Record>, Option<&NearMatch>) -> (Record, Outcome),
     {
         self.ingest_with(ingest, NearBounds::ANY, find_near, decide)
@@ -494,23 +511,50 @@ impl Store {
         decide: F,
     ) -> Result<(Record, Outcome), StoreError>
     where
-        M: FnOnce(Option<&Version>, &[NearCandidate]) -> Option<NearMatch>,
+        M: Fn(Option<&Version>, &[NearCandidate]) -> Option<NearMatch>,
         F: Fn(Option<Record>, Option<&NearMatch>) -> (Record, Outcome),
     {
-        let new_hash = !self.hashes.contains_key(ingest.hash.0)?;
-        let near = if !new_hash {
-            None
-        } else {
-            let previous = self.versions(&ingest.sighting.url)?.pop();
-            let found = match &ingest.near {
-                Some(print) => self.near_candidates(print, bounds)?,
-                None => Vec::new(),
-            };
-            find_near(previous.as_ref(), &found)
-        };
-        let seq = self.db.generate_id()?;
-        // `bodies` (schema 3, read only) is in the transaction because a plain sled read
-        // inside a transaction deadlocks on sled's own lock.
+        let mut out = self.ingest_batch(
+            &[ingest],
+            bounds,
+            |_, previous, found| find_near(previous, found),
+            |_, existing, near| decide(existing, near),
+        )?;
+        out.pop().ok_or_else(|| StoreError::Corrupt {
+            tree: "records",
+            key: ingest.hash.to_hex(),
+            detail: "an ingest returned no record".into(),
+        })
+    }
+
+    /// Archives several posts in one sled transaction, in order, each exactly as
+    /// [`Store::ingest_with`] would (`find_near` and `decide` are given the post's index in
+    /// `ingests`): a post sees every earlier one, near-duplicate candidates included. One
+    /// commit per batch instead of one per page matters because sled writes out and
+    /// `sync_file_range`s its log buffer at every transaction commit; that was a fifth of a
+    /// crawl's CPU.
+    pub fn ingest_batch<M, F>(
+        &self,
+        ingests: &[&Ingest],
+        bounds: NearBounds,
+        find_near: M,
+        decide: F,
+    ) -> Result<Vec<(Record, Outcome)>, StoreError>
+    where
+        M: Fn(usize, Option<&Version>, &[NearCandidate]) -> Option<NearMatch>,
+        F: Fn(usize, Option<Record>, Option<&NearMatch>) -> (Record, Outcome),
+    {
+        if ingests.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Built outside the transaction: building reads sled, and a plain sled read inside a
+        // transaction deadlocks on sled's own lock (so does `generate_id`).
+        self.ensure_near_index()?;
+        let seqs = ingests
+            .iter()
+            .map(|_| self.db.generate_id())
+            .collect::<Result<Vec<_>, _>>()?;
+        // `bodies` (schema 3, read only) is in the transaction for the same reason.
         let trees = (
             &self.records,
             &self.body_at,
@@ -536,151 +580,249 @@ impl Store {
                 prints,
                 versions,
             )| {
-                let abort = ConflictableTransactionError::Abort;
-                // A URL this run already archived with this very text (fetched again after a
-                // crash, before its frontier entry was marked done) adds nothing: one sighting
-                // per fetch per run. A different text is a revision and goes on below.
-                let url = ingest.sighting.url.as_bytes();
-                let mut history: Vec<Version> = match versions.get(url)? {
-                    Some(v) => decode("versions", url, &v).map_err(abort)?,
-                    None => Vec::new(),
+                let t = IngestTrees {
+                    records,
+                    body_at,
+                    legacy_bodies,
+                    hashes,
+                    sightings,
+                    urls,
+                    raw_at,
+                    search_pending,
+                    prints,
+                    versions,
                 };
-                let last = history.last().map(|v| v.hash);
-                let load = |id: &[u8]| -> Result<
-                    Option<(Record, bool)>,
-                    ConflictableTransactionError<StoreError>,
-                > {
-                    match records.get(id)? {
-                        Some(v) => {
-                            let mut record: Record = decode("records", id, &v).map_err(abort)?;
-                            let body = match body_at.get(id)? {
-                                Some(at) => Some(self.blob_body(id, &at).map_err(abort)?),
-                                None => legacy_bodies
-                                    .get(id)?
-                                    .map(|b| decode("bodies", id, &b))
-                                    .transpose()
-                                    .map_err(abort)?,
-                            };
-                            let separate = match body {
-                                Some(body) => {
-                                    record.canonical.body = body;
-                                    true
-                                }
-                                None => false,
-                            };
-                            Ok(Some((record, separate)))
-                        }
-                        None => Ok(None),
+                // This attempt's new texts: candidates for the batch's later posts, and for
+                // the in-memory index once committed (a retried attempt starts afresh).
+                let mut batch = near::NearIndex::default();
+                let mut added = Vec::new();
+                let mut out = Vec::with_capacity(ingests.len());
+                for (i, (ingest, seq)) in ingests.iter().zip(&seqs).enumerate() {
+                    let (record, outcome, new_text) = self.ingest_in(
+                        &t,
+                        ingest,
+                        *seq,
+                        bounds,
+                        &batch,
+                        |previous, found| find_near(i, previous, found),
+                        |existing, near| decide(i, existing, near),
+                    )?;
+                    if let (true, Some(print)) = (new_text, &ingest.near) {
+                        let doc = near::Doc::new(ingest.hash, record.id, print);
+                        batch.insert(doc, print);
+                        added.push((doc, print));
                     }
-                };
-                if let Some(prev) = urls.get(ingest.url_state.url.as_bytes())? {
-                    let prev: UrlState =
-                        decode("urls", ingest.url_state.url.as_bytes(), &prev).map_err(abort)?;
-                    let same_run = prev.run == ingest.url_state.run;
-                    if let (true, true, Some(id)) =
-                        (same_run, last == Some(ingest.hash), prev.record)
-                    {
-                        if let Some((record, _)) = load(&id.0)? {
-                            return Ok((record, prev.outcome));
-                        }
-                    }
+                    out.push((record, outcome));
                 }
-                let known = hashes.get(ingest.hash.0)?;
-                let (existing, near) = match (&known, &near) {
-                    (Some(id), _) => (load(id)?, None),
-                    (None, Some(m)) => (load(&m.record.0)?, Some(m)),
-                    (None, None) => (None, None),
-                };
-                // A near match whose record vanished cannot be joined: start a new record.
-                let near = near.filter(|_| existing.is_some());
-                // Records written before bodies moved out (schema 2) carry the body inline.
-                let body_stored = existing.as_ref().is_some_and(|(_, separate)| *separate);
-                let existing = existing.map(|(record, _)| record);
-                let previous_canonical = existing.as_ref().map(|r| r.canonical.url.clone());
-                let old_text = existing
-                    .as_ref()
-                    .map(|r| (r.canonical.title.clone(), r.canonical.body.clone()));
-                let (mut record, outcome) = decide(existing, near);
-                // The search index must learn about new records and changed canonical text; the
-                // marker is written in this transaction so that the index can never miss one.
-                let text_changed = old_text.is_none_or(|(title, body)| {
-                    title != record.canonical.title || body != record.canonical.body
-                });
-                if text_changed {
-                    search_pending.insert(&record.id.0, &seq.to_be_bytes())?;
-                }
-                // The body is written apart from the record, and only when it changes: most
-                // ingests are duplicates that add a copy to the record. It goes to the blob
-                // segments before this transaction commits (see `blobs` on crash safety); a
-                // retried transaction only leaves an unreferenced copy behind.
-                let body = std::mem::take(&mut record.canonical.body);
-                if text_changed || !body_stored {
-                    let at = self
-                        .blobs
-                        .append(&encode(&body))
-                        .map_err(|e| abort(e.into()))?;
-                    body_at.insert(&record.id.0, &at.to_bytes())?;
-                }
-                records.insert(&record.id.0, encode(&record))?;
-                record.canonical.body = body;
-                if known.as_deref() != Some(&record.id.0[..]) {
-                    hashes.insert(&ingest.hash.0, &record.id.0)?;
-                }
-                if let (None, Some(print)) = (&known, &ingest.near) {
-                    prints.insert(&ingest.hash.0, print.to_bytes())?;
-                }
-                let mut sighting = ingest.sighting.clone();
-                sighting.record = record.id;
-                let mut key = Vec::with_capacity(32);
-                key.extend_from_slice(&record.id.0);
-                key.extend_from_slice(&sighting.run.0.to_be_bytes());
-                key.extend_from_slice(&seq.to_be_bytes());
-                sightings.insert(key, encode(&sighting))?;
-                // The URL's history: a changed body is a new version linked to the last one.
-                if last != Some(ingest.hash) {
-                    history.push(Version {
-                        number: u32::try_from(history.len() + 1).unwrap_or(u32::MAX),
-                        hash: ingest.hash,
-                        previous: last,
-                        record: record.id,
-                        seen: sighting.fetched_at,
-                        run: sighting.run,
-                        chars: ingest.chars,
-                        title: sighting.title.clone(),
-                    });
-                    versions.insert(url, encode(&history))?;
-                }
-                let mut state = ingest.url_state.clone();
-                state.outcome = outcome.clone();
-                state.record = Some(record.id);
-                urls.insert(state.url.as_bytes(), encode(&state))?;
-                // The raw response follows the canonical copy: written when this copy is the
-                // canonical one and was not before (a new record, or a switch).
-                let became_canonical = record.canonical.url == sighting.url
-                    && previous_canonical.as_deref() != Some(sighting.url.as_str());
-                if let (true, Some(r)) = (became_canonical, &ingest.raw) {
-                    let at = self
-                        .blobs
-                        .append(&compress(&encode(r)))
-                        .map_err(|e| abort(e.into()))?;
-                    raw_at.insert(&record.id.0, &at.to_bytes())?;
-                }
-                Ok((record, outcome))
+                Ok((out, added))
             },
         );
-        let (record, outcome) = result.map_err(|e| match e {
+        let (out, added) = result.map_err(|e| match e {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => StoreError::Sled(e),
         })?;
-        // Indexed once committed, so the index never names a text the store lacks. If the
-        // index is not built yet, building it later reads this text from `prints`.
-        if let (true, Some(print)) = (new_hash, &ingest.near) {
-            let mut index = self.near.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(index) = index.as_mut() {
-                index.insert(near::Doc::new(ingest.hash, record.id, print), print);
+        // Indexed once committed, so the index never names a text the store lacks.
+        let mut index = self.near.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(index) = index.as_mut() {
+            for (doc, print) in added {
+                index.insert(doc, print);
             }
         }
-        Ok((record, outcome))
+        Ok(out)
+    }
+
+    /// One post of [`Store::ingest_batch`], inside its transaction. Returns the record, the
+    /// URL's outcome, and whether the post's text was new to the store.
+    #[allow(clippy::too_many_arguments)]
+    fn ingest_in<M, F>(
+        &self,
+        t: &IngestTrees<'_>,
+        ingest: &Ingest,
+        seq: u64,
+        bounds: NearBounds,
+        batch: &near::NearIndex,
+        find_near: M,
+        decide: F,
+    ) -> Result<(Record, Outcome, bool), ConflictableTransactionError<StoreError>>
+    where
+        M: Fn(Option<&Version>, &[NearCandidate]) -> Option<NearMatch>,
+        F: Fn(Option<Record>, Option<&NearMatch>) -> (Record, Outcome),
+    {
+        let abort = ConflictableTransactionError::Abort;
+        // A URL this run already archived with this very text (fetched again after a
+        // crash, before its frontier entry was marked done) adds nothing: one sighting
+        // per fetch per run. A different text is a revision and goes on below.
+        let url = ingest.sighting.url.as_bytes();
+        let mut history: Vec<Version> = match t.versions.get(url)? {
+            Some(v) => decode("versions", url, &v).map_err(abort)?,
+            None => Vec::new(),
+        };
+        let last = history.last().map(|v| v.hash);
+        let known = t.hashes.get(ingest.hash.0)?;
+        // A new text looks for a near-duplicate: the URL's previous version and the texts
+        // sharing a band with it, in the store and earlier in this batch.
+        let near = match (&known, &ingest.near) {
+            (Some(_), _) => None,
+            (None, Some(print)) => {
+                let found = self.near_candidates_in(t, print, bounds, batch)?;
+                find_near(history.last(), &found)
+            }
+            (None, None) => find_near(history.last(), &[]),
+        };
+        let load = |id: &[u8]| -> Result<
+            Option<(Record, bool)>,
+            ConflictableTransactionError<StoreError>,
+        > {
+            match t.records.get(id)? {
+                Some(v) => {
+                    let mut record: Record = decode("records", id, &v).map_err(abort)?;
+                    let body = match t.body_at.get(id)? {
+                        Some(at) => Some(self.blob_body(id, &at).map_err(abort)?),
+                        None => t.legacy_bodies
+                            .get(id)?
+                            .map(|b| decode("bodies", id, &b))
+                            .transpose()
+                            .map_err(abort)?,
+                    };
+                    let separate = match body {
+                        Some(body) => {
+                            record.canonical.body = body;
+                            true
+                        }
+                        None => false,
+                    };
+                    Ok(Some((record, separate)))
+                }
+                None => Ok(None),
+            }
+        };
+        if let Some(prev) = t.urls.get(ingest.url_state.url.as_bytes())? {
+            let prev: UrlState =
+                decode("urls", ingest.url_state.url.as_bytes(), &prev).map_err(abort)?;
+            let same_run = prev.run == ingest.url_state.run;
+            if let (true, true, Some(id)) = (same_run, last == Some(ingest.hash), prev.record) {
+                if let Some((record, _)) = load(&id.0)? {
+                    return Ok((record, prev.outcome, false));
+                }
+            }
+        }
+        let (existing, near) = match (&known, &near) {
+            (Some(id), _) => (load(id)?, None),
+            (None, Some(m)) => (load(&m.record.0)?, Some(m)),
+            (None, None) => (None, None),
+        };
+        // A near match whose record vanished cannot be joined: start a new record.
+        let near = near.filter(|_| existing.is_some());
+        // Records written before bodies moved out (schema 2) carry the body inline.
+        let body_stored = existing.as_ref().is_some_and(|(_, separate)| *separate);
+        let existing = existing.map(|(record, _)| record);
+        let previous_canonical = existing.as_ref().map(|r| r.canonical.url.clone());
+        let old_text = existing
+            .as_ref()
+            .map(|r| (r.canonical.title.clone(), r.canonical.body.clone()));
+        let (mut record, outcome) = decide(existing, near);
+        // The search index must learn about new records and changed canonical text; the
+        // marker is written in this transaction so that the index can never miss one.
+        let text_changed = old_text.is_none_or(|(title, body)| {
+            title != record.canonical.title || body != record.canonical.body
+        });
+        if text_changed {
+            t.search_pending.insert(&record.id.0, &seq.to_be_bytes())?;
+        }
+        // The body is written apart from the record, and only when it changes: most
+        // ingests are duplicates that add a copy to the record. It goes to the blob
+        // segments before this transaction commits (see `blobs` on crash safety); a
+        // retried transaction only leaves an unreferenced copy behind.
+        let body = std::mem::take(&mut record.canonical.body);
+        if text_changed || !body_stored {
+            let at = self
+                .blobs
+                .append(&encode(&body))
+                .map_err(|e| abort(e.into()))?;
+            t.body_at.insert(&record.id.0, &at.to_bytes())?;
+        }
+        t.records.insert(&record.id.0, encode(&record))?;
+        record.canonical.body = body;
+        if known.as_deref() != Some(&record.id.0[..]) {
+            t.hashes.insert(&ingest.hash.0, &record.id.0)?;
+        }
+        if let (None, Some(print)) = (&known, &ingest.near) {
+            t.prints.insert(&ingest.hash.0, print.to_bytes())?;
+        }
+        let mut sighting = ingest.sighting.clone();
+        sighting.record = record.id;
+        let mut key = Vec::with_capacity(32);
+        key.extend_from_slice(&record.id.0);
+        key.extend_from_slice(&sighting.run.0.to_be_bytes());
+        key.extend_from_slice(&seq.to_be_bytes());
+        t.sightings.insert(key, encode(&sighting))?;
+        // The URL's history: a changed body is a new version linked to the last one.
+        if last != Some(ingest.hash) {
+            history.push(Version {
+                number: u32::try_from(history.len() + 1).unwrap_or(u32::MAX),
+                hash: ingest.hash,
+                previous: last,
+                record: record.id,
+                seen: sighting.fetched_at,
+                run: sighting.run,
+                chars: ingest.chars,
+                title: sighting.title.clone(),
+            });
+            t.versions.insert(url, encode(&history))?;
+        }
+        let mut state = ingest.url_state.clone();
+        state.outcome = outcome.clone();
+        state.record = Some(record.id);
+        t.urls.insert(state.url.as_bytes(), encode(&state))?;
+        // The raw response follows the canonical copy: written when this copy is the
+        // canonical one and was not before (a new record, or a switch).
+        let became_canonical = record.canonical.url == sighting.url
+            && previous_canonical.as_deref() != Some(sighting.url.as_str());
+        if let (true, Some(r)) = (became_canonical, &ingest.raw) {
+            let at = self
+                .blobs
+                .append(&compress(&encode(r)))
+                .map_err(|e| abort(e.into()))?;
+            t.raw_at.insert(&record.id.0, &at.to_bytes())?;
+        }
+        Ok((record, outcome, known.is_none()))
+    }
+
+    /// Near-duplicate candidates of `print` within `bounds`, from the in-memory index and
+    /// this batch's own new texts, with their fingerprints read in the transaction.
+    fn near_candidates_in(
+        &self,
+        t: &IngestTrees<'_>,
+        print: &NearPrint,
+        bounds: NearBounds,
+        batch: &near::NearIndex,
+    ) -> Result<Vec<NearCandidate>, ConflictableTransactionError<StoreError>> {
+        let mut docs = {
+            let index = self.near.lock().unwrap_or_else(PoisonError::into_inner);
+            index
+                .as_ref()
+                .map(|i| i.candidates(print, bounds, MAX_PER_BAND))
+                .unwrap_or_default()
+        };
+        docs.extend(batch.candidates(print, bounds, MAX_PER_BAND));
+        let mut out = Vec::with_capacity(docs.len());
+        for doc in docs {
+            if let Some(v) = t.prints.get(doc.hash.0)? {
+                let p = NearPrint::from_bytes(&v).map_err(|e| {
+                    ConflictableTransactionError::Abort(StoreError::Corrupt {
+                        tree: "prints",
+                        key: doc.hash.to_hex(),
+                        detail: e.to_string(),
+                    })
+                })?;
+                out.push(NearCandidate {
+                    hash: doc.hash,
+                    record: doc.record,
+                    print: p,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Writes one record as `trawl merge` assembled it from several stores, in one
@@ -787,11 +929,9 @@ impl Store {
         print: &NearPrint,
         bounds: NearBounds,
     ) -> Result<Vec<NearCandidate>, StoreError> {
+        self.ensure_near_index()?;
         let docs = {
-            let mut index = self.near.lock().unwrap_or_else(PoisonError::into_inner);
-            if index.is_none() {
-                *index = Some(self.build_near_index()?);
-            }
+            let index = self.near.lock().unwrap_or_else(PoisonError::into_inner);
             index
                 .as_ref()
                 .map(|i| i.candidates(print, bounds, MAX_PER_BAND))
@@ -808,6 +948,15 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Builds the in-memory band index if this process has not yet.
+    fn ensure_near_index(&self) -> Result<(), StoreError> {
+        let mut index = self.near.lock().unwrap_or_else(PoisonError::into_inner);
+        if index.is_none() {
+            *index = Some(self.build_near_index()?);
+        }
+        Ok(())
     }
 
     /// The band index over every stored fingerprint.
@@ -1156,6 +1305,86 @@ mod tests {
         let prefix = &r1.id.to_hex()[..7];
         assert_eq!(store.record_ids_with_prefix(prefix).unwrap(), vec![r1.id]);
         assert_eq!(store.record_ids_with_prefix("").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_batch_ingests_as_one_post_after_another() {
+        let text = "The quarterly report shows revenue growth across every region, with the \
+                    strongest gains in the north and a modest decline in exports over the \
+                    period, while costs stayed flat and the board kept its dividend unchanged.";
+        let with_near = |url: &str, host: &str, hash: u8, body: &str| {
+            let mut c = candidate(url, host, hash);
+            c.near = NearPrint::of(&[body]);
+            c
+        };
+        let posts = [
+            with_near("http://a.test/1", "a.test", 1, text),
+            // An exact copy of the first, and a near copy of it, in the same batch.
+            with_near("http://b.test/1", "b.test", 1, text),
+            with_near(
+                "http://c.test/1",
+                "c.test",
+                2,
+                &format!("{text} Editor's note: figures are preliminary."),
+            ),
+            with_near(
+                "http://d.test/1",
+                "d.test",
+                3,
+                "A storm closed the harbour for \
+                three days and the ferries stayed in port while the coastguard checked.",
+            ),
+        ];
+        let p = CanonicalPolicy::default();
+        let run_all = |store: &Store, batched: bool| -> Vec<(RecordId, Outcome)> {
+            let (run, _) = store.begin_run(false).unwrap();
+            let ingests: Vec<Ingest> = posts.iter().map(|c| ingest_of(c, run.id)).collect();
+            let out = if batched {
+                store
+                    .ingest_batch(
+                        &ingests.iter().collect::<Vec<_>>(),
+                        NearBounds::ANY,
+                        |i, _, found| best_near_of(&posts[i], found),
+                        |i, e, n| admit(e, n, &posts[i], &p),
+                    )
+                    .unwrap()
+            } else {
+                posts
+                    .iter()
+                    .zip(&ingests)
+                    .map(|(c, i)| {
+                        store
+                            .ingest(
+                                i,
+                                |_, found| best_near_of(c, found),
+                                |e, n| admit(e, n, c, &p),
+                            )
+                            .unwrap()
+                    })
+                    .collect()
+            };
+            out.into_iter().map(|(r, o)| (r.id, o)).collect()
+        };
+        let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (s1, s2) = (
+            Store::open(d1.path()).unwrap(),
+            Store::open(d2.path()).unwrap(),
+        );
+        let batched = run_all(&s1, true);
+        assert_eq!(batched, run_all(&s2, false));
+        let first = batched[0].0;
+        assert_eq!(batched[1], (first, Outcome::Duplicate { of: first }));
+        assert_eq!(batched[2].0, first, "the near copy joins within the batch");
+        assert_ne!(batched[3].0, first);
+        assert_eq!(s1.counts().records, 2);
+        assert_eq!(s1.sightings(first).unwrap().len(), 3);
+        // The batch's new texts reached the in-memory index once committed.
+        let print = posts[2].near.clone().unwrap();
+        assert!(s1
+            .near_candidates(&print, NearBounds::ANY)
+            .unwrap()
+            .iter()
+            .any(|c| c.record == first));
     }
 
     #[test]
