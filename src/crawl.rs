@@ -1566,14 +1566,12 @@ fn spawn_writer(
                 }
             };
             // Take whatever else is waiting too, so that its posts share one store
-            // transaction. A cluster claims each post in Redis first, one at a time.
+            // transaction.
             let mut batch = vec![w];
-            if claims.is_none() {
-                while batch.len() < MAX_WRITE_BATCH {
-                    match rx.try_recv() {
-                        Ok(w) => batch.push(w),
-                        Err(_) => break,
-                    }
+            while batch.len() < MAX_WRITE_BATCH {
+                match rx.try_recv() {
+                    Ok(w) => batch.push(w),
+                    Err(_) => break,
                 }
             }
             let taken = batch.len();
@@ -1586,10 +1584,7 @@ fn spawn_writer(
                     })
                     .collect();
                 let mut outcomes = match claims.as_mut() {
-                    Some(claims) => posts
-                        .iter()
-                        .map(|(c, i)| claims.ingest(&store, i, c, &settings))
-                        .collect::<Result<Vec<_>, _>>()?,
+                    Some(claims) => claims.ingest_batch(&store, &posts, &settings)?,
                     None => ingest_candidates(&store, &settings, &posts)?,
                 }
                 .into_iter();

@@ -15,7 +15,7 @@
 //! moment therefore serialise in Redis, and the second joins the first's record.
 //!
 //! The worker's store then ingests the post with the cluster's answer in place of its own
-//! lookups ([`Claims::ingest`]); a record created on another worker appears in this store as
+//! lookups ([`Claims::ingest_batch`]); a record created on another worker appears in this store as
 //! a record with the same id holding only this worker's copies, which `trawl merge` unions.
 
 use std::collections::HashMap;
@@ -325,25 +325,36 @@ impl Claims {
         }
     }
 
-    /// Claims the post in the cluster, then ingests it into `store` with the cluster's
-    /// decision in place of the store's own lookups.
-    pub fn ingest(
+    /// Claims each post in the cluster, in order, then ingests them all into `store` in one
+    /// transaction, with the cluster's decisions in place of the store's own lookups (see [`Store::ingest_batch`]). Claiming first is safe because
+    /// a claim asks Redis (and this worker's own claims), never the local store.
+    pub fn ingest_batch(
         &mut self,
         store: &Store,
-        ingest: &Ingest,
-        candidate: &Candidate,
+        posts: &[(&Candidate, &Ingest)],
         settings: &Settings,
-    ) -> Result<(Record, Outcome), ClusterError> {
-        let claim = self.claim(candidate, &settings.near)?;
-        let near = claim.join.clone().map(|join| NearMatch {
-            record: claim.record,
-            join,
-        });
-        Ok(store.ingest_with(
-            ingest,
+    ) -> Result<Vec<(Record, Outcome)>, ClusterError> {
+        let claims = posts
+            .iter()
+            .map(|(candidate, _)| self.claim(candidate, &settings.near))
+            .collect::<Result<Vec<_>, _>>()?;
+        let nears: Vec<Option<NearMatch>> = claims
+            .iter()
+            .map(|claim| {
+                claim.join.clone().map(|join| NearMatch {
+                    record: claim.record,
+                    join,
+                })
+            })
+            .collect();
+        let ingests: Vec<&Ingest> = posts.iter().map(|(_, i)| *i).collect();
+        Ok(store.ingest_batch(
+            &ingests,
             settings.near.bounds(),
-            |_, _| near.clone(),
-            |existing, near| admit_claimed(existing, near, &claim, candidate, &settings.canonical),
+            |i, _, _| nears[i].clone(),
+            |i, existing, near| {
+                admit_claimed(existing, near, &claims[i], posts[i].0, &settings.canonical)
+            },
         )?)
     }
 }
