@@ -192,3 +192,47 @@ fn usage_errors_exit_2() {
     let out = trawl(&["verify", "--bogus"], &dir.path().join("nope"));
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn damaged_blob_segments_are_reported_with_their_place_and_never_read_as_text() {
+    let (_dir, store) = demo_store();
+    let before = counts(&store);
+    // Flip every 100th byte of every segment, as a bad disk would: no body or raw response
+    // there matches its checksum any more.
+    let segments: Vec<PathBuf> = std::fs::read_dir(store.join("blobs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(
+        !segments.is_empty(),
+        "bodies and raw responses live in segments"
+    );
+    for seg in &segments {
+        let mut bytes = std::fs::read(seg).unwrap();
+        for b in bytes.iter_mut().step_by(100) {
+            *b ^= 0x5a;
+        }
+        std::fs::write(seg, bytes).unwrap();
+    }
+    let (code, report, _) = verify(&store, &[]);
+    assert_eq!(code, 1, "{report}");
+    let found = checks(&report);
+    assert!(found.iter().any(|c| c == "record_decode"), "{found:?}");
+    assert!(found.iter().any(|c| c == "raw_blob"), "{found:?}");
+    let detail = report["problems"].to_string();
+    assert!(
+        detail.contains(".seg") && detail.contains("checksum"),
+        "{detail}"
+    );
+    // Counting needs no text: stats still answers. Reading a damaged text is an error that
+    // names the place (exit 1), never a wrong text.
+    assert_eq!(counts(&store), before);
+    let export = trawl(&["export", "--format", "jsonl", "--out", "-"], &store);
+    assert_eq!(export.status.code(), Some(1));
+    let err = text(&export.stderr);
+    assert!(err.contains("00000001.seg is damaged") && err.contains("trawl verify"), "{err}");
+    // Archived content is not rewritten by a repair: the damage stays reported.
+    let (code, _, _) = verify(&store, &["--repair"]);
+    assert_eq!(code, 1);
+    assert_eq!(counts(&store), before);
+}

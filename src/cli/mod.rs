@@ -136,7 +136,10 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         }
         if let Some(s) = cause.downcast_ref::<StoreError>() {
             return match s {
-                StoreError::Sled(_) | StoreError::Corrupt { .. } | StoreError::Locked { .. } => 1,
+                StoreError::Sled(_)
+                | StoreError::Corrupt { .. }
+                | StoreError::Blob(_)
+                | StoreError::Locked { .. } => 1,
                 _ => 2,
             };
         }

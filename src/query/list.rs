@@ -92,7 +92,7 @@ pub fn list(
 ) -> Result<ListPage, StoreError> {
     // (primary key, record id): i64 keys cover every order; ties break on the id.
     let mut keys: Vec<(i64, RecordId)> = Vec::new();
-    for r in store.records() {
+    for r in store.record_heads() {
         let r = r?;
         if !filter.matches(&r) {
             continue;

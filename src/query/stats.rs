@@ -86,7 +86,7 @@ pub fn stats(store: &Store) -> Result<Stats, StoreError> {
         hosts.entry(s.host).or_default().sightings += 1;
     }
     let mut sources: BTreeMap<String, u64> = BTreeMap::new();
-    for r in store.records() {
+    for r in store.record_heads() {
         let r = r?;
         days.entry(r.first_seen.date_naive().to_string())
             .or_default()

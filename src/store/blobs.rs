@@ -82,7 +82,7 @@ impl std::fmt::Display for BlobRef {
 #[derive(Debug, Error)]
 pub enum BlobError {
     /// The file system refused.
-    #[error("{path}: {cause}")]
+    #[error("blob segment {path}: {cause}")]
     Io {
         /// Segment file or directory.
         path: PathBuf,
@@ -90,7 +90,7 @@ pub enum BlobError {
         cause: io::Error,
     },
     /// The bytes at a reference are not the value that was written there.
-    #[error("{path}: {what} at {at}")]
+    #[error("blob segment {path} is damaged: {what} at {at}; run `trawl verify` to list every damaged value")]
     Damaged {
         /// Segment file.
         path: PathBuf,

@@ -118,7 +118,7 @@ pub enum StoreError {
         detail: String,
     },
     /// A blob segment could not be read or written, or holds other bytes than were written.
-    #[error("store blob segment {0}")]
+    #[error(transparent)]
     Blob(#[from] blobs::BlobError),
     /// A stored value does not decode.
     #[error("corrupt {tree} entry {key}: {detail}")]
@@ -1121,6 +1121,18 @@ impl Store {
         self.records.iter().map(|kv| {
             let (k, v) = kv?;
             self.read_record(&k, &v)
+        })
+    }
+
+    /// Every record without its canonical body (left empty), in id order: for counts and
+    /// filters, which need no text and so neither read nor depend on the blob segments.
+    pub fn record_heads(&self) -> impl Iterator<Item = Result<Record, StoreError>> + '_ {
+        self.records.iter().map(|kv| {
+            let (k, v) = kv?;
+            let mut record: Record = decode("records", &k, &v)?;
+            // Schema 2 records carry their body inline: drop it, as promised.
+            record.canonical.body.clear();
+            Ok(record)
         })
     }
 
