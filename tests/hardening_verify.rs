@@ -230,7 +230,10 @@ fn damaged_blob_segments_are_reported_with_their_place_and_never_read_as_text() 
     let export = trawl(&["export", "--format", "jsonl", "--out", "-"], &store);
     assert_eq!(export.status.code(), Some(1));
     let err = text(&export.stderr);
-    assert!(err.contains("00000001.seg is damaged") && err.contains("trawl verify"), "{err}");
+    assert!(
+        err.contains("00000001.seg is damaged") && err.contains("trawl verify"),
+        "{err}"
+    );
     // Archived content is not rewritten by a repair: the damage stays reported.
     let (code, _, _) = verify(&store, &["--repair"]);
     assert_eq!(code, 1);
