@@ -1,5 +1,6 @@
 //! Per-stage costs of the pipeline on generated demo pages: decode, parse, extract (site rule),
-//! link discovery, normalise+fingerprint, and the store's ingest transaction.
+//! link discovery, normalise+fingerprint, and the store's ingest transaction (one post per
+//! commit, and 32 per commit as the crawl's writer batches them).
 //!
 //! Run: `cargo bench --bench stages` (release build). Prints µs per page for each stage and
 //! each stage's cost as a ratio of the HTML parse, measured in the same run.
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use trawl::config::{Overrides, Settings};
-use trawl::crawl::{ingest_candidate, post_ingest};
+use trawl::crawl::{ingest_candidate, ingest_candidates, post_ingest};
 use trawl::demo::{Mirror, Network};
 use trawl::extract::{self, Extraction};
 use trawl::fetch::charset;
@@ -90,9 +91,27 @@ fn main() {
     store.flush().expect("flush");
     let ingest = t.elapsed();
 
+    // The same posts into a fresh store in batches of 32, one transaction each, as the
+    // crawl's writer commits them when pages are waiting.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path()).expect("store");
+    let (run, _) = store.begin_run(false).expect("run");
+    let prepared: Vec<_> = posts
+        .iter()
+        .zip(&fps)
+        .map(|(post, fp)| post_ingest(post, fp.clone(), &post.url, chrono::Utc::now(), run.id))
+        .collect();
+    let t = Instant::now();
+    for chunk in prepared.chunks(32) {
+        let batch: Vec<_> = chunk.iter().map(|(c, i)| (c, i)).collect();
+        ingest_candidates(&store, &settings, &batch).expect("ingest");
+    }
+    store.flush().expect("flush");
+    let batched = t.elapsed();
+
     let per = |d: std::time::Duration, count: usize| d.as_secs_f64() * 1e6 / count.max(1) as f64;
     let base = per(parse, pages.len());
-    println!("{:<24} {:>10} {:>12}", "stage", "µs/page", "× parse");
+    println!("{:<28} {:>10} {:>12}", "stage", "µs/page", "× parse");
     for (name, d, count) in [
         ("decode (charset)", decode, pages.len()),
         ("parse (scraper)", parse, pages.len()),
@@ -100,9 +119,10 @@ fn main() {
         ("links", links, pages.len()),
         ("normalise+fingerprint", fingerprint, posts.len()),
         ("store ingest", ingest, posts.len()),
+        ("store ingest, 32 per commit", batched, posts.len()),
     ] {
         println!(
-            "{:<24} {:>10.1} {:>12.2}",
+            "{:<28} {:>10.1} {:>12.2}",
             name,
             per(d, count),
             per(d, count) / base
