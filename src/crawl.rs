@@ -1431,12 +1431,8 @@ pub fn ingest_candidate(
     candidate: &Candidate,
     ingest: &Ingest,
 ) -> Result<(crate::model::Record, Outcome), StoreError> {
-    let mut out = ingest_candidates(store, settings, &[(candidate, ingest)])?;
-    out.pop().ok_or_else(|| StoreError::Corrupt {
-        tree: "records",
-        key: ingest.hash.to_hex(),
-        detail: "an ingest returned no record".into(),
-    })
+    let out = ingest_candidates(store, settings, &[(candidate, ingest)])?;
+    crate::store::sole(out, ingest)
 }
 
 /// [`ingest_candidate`] for several posts in order, in one store transaction (see

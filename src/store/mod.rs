@@ -514,17 +514,13 @@ impl Store {
         M: Fn(Option<&Version>, &[NearCandidate]) -> Option<NearMatch>,
         F: Fn(Option<Record>, Option<&NearMatch>) -> (Record, Outcome),
     {
-        let mut out = self.ingest_batch(
+        let out = self.ingest_batch(
             &[ingest],
             bounds,
             |_, previous, found| find_near(previous, found),
             |_, existing, near| decide(existing, near),
         )?;
-        out.pop().ok_or_else(|| StoreError::Corrupt {
-            tree: "records",
-            key: ingest.hash.to_hex(),
-            detail: "an ingest returned no record".into(),
-        })
+        sole(out, ingest)
     }
 
     /// Archives several posts in one sled transaction, in order, each exactly as
@@ -797,24 +793,12 @@ impl Store {
         bounds: NearBounds,
         batch: &near::NearIndex,
     ) -> Result<Vec<NearCandidate>, ConflictableTransactionError<StoreError>> {
-        let mut docs = {
-            let index = self.near.lock().unwrap_or_else(PoisonError::into_inner);
-            index
-                .as_ref()
-                .map(|i| i.candidates(print, bounds, MAX_PER_BAND))
-                .unwrap_or_default()
-        };
+        let mut docs = self.indexed_candidates(print, bounds);
         docs.extend(batch.candidates(print, bounds, MAX_PER_BAND));
         let mut out = Vec::with_capacity(docs.len());
         for doc in docs {
             if let Some(v) = t.prints.get(doc.hash.0)? {
-                let p = NearPrint::from_bytes(&v).map_err(|e| {
-                    ConflictableTransactionError::Abort(StoreError::Corrupt {
-                        tree: "prints",
-                        key: doc.hash.to_hex(),
-                        detail: e.to_string(),
-                    })
-                })?;
+                let p = decode_print(&doc.hash, &v).map_err(ConflictableTransactionError::Abort)?;
                 out.push(NearCandidate {
                     hash: doc.hash,
                     record: doc.record,
@@ -930,13 +914,7 @@ impl Store {
         bounds: NearBounds,
     ) -> Result<Vec<NearCandidate>, StoreError> {
         self.ensure_near_index()?;
-        let docs = {
-            let index = self.near.lock().unwrap_or_else(PoisonError::into_inner);
-            index
-                .as_ref()
-                .map(|i| i.candidates(print, bounds, MAX_PER_BAND))
-                .unwrap_or_default()
-        };
+        let docs = self.indexed_candidates(print, bounds);
         let mut out = Vec::with_capacity(docs.len());
         for doc in docs {
             if let Some(p) = self.near_print(&doc.hash)? {
@@ -948,6 +926,15 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The in-memory band index's candidates for `print` (none if it is not built).
+    fn indexed_candidates(&self, print: &NearPrint, bounds: NearBounds) -> Vec<near::Doc> {
+        let index = self.near.lock().unwrap_or_else(PoisonError::into_inner);
+        index
+            .as_ref()
+            .map(|i| i.candidates(print, bounds, MAX_PER_BAND))
+            .unwrap_or_default()
     }
 
     /// Builds the in-memory band index if this process has not yet.
@@ -997,13 +984,7 @@ impl Store {
     pub fn near_print(&self, hash: &ContentHash) -> Result<Option<NearPrint>, StoreError> {
         self.prints
             .get(hash.0)?
-            .map(|v| {
-                NearPrint::from_bytes(&v).map_err(|e| StoreError::Corrupt {
-                    tree: "prints",
-                    key: hash.to_hex(),
-                    detail: e.to_string(),
-                })
-            })
+            .map(|v| decode_print(hash, &v))
             .transpose()
     }
 
@@ -1201,6 +1182,24 @@ fn decompress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(bytes.len() * 3);
     flate2::read::DeflateDecoder::new(bytes).read_to_end(&mut out)?;
     Ok(out)
+}
+
+/// A `prints` value.
+fn decode_print(hash: &ContentHash, bytes: &[u8]) -> Result<NearPrint, StoreError> {
+    NearPrint::from_bytes(bytes).map_err(|e| StoreError::Corrupt {
+        tree: "prints",
+        key: hash.to_hex(),
+        detail: e.to_string(),
+    })
+}
+
+/// The one result of a one-post [`Store::ingest_batch`].
+pub(crate) fn sole<T>(mut out: Vec<T>, ingest: &Ingest) -> Result<T, StoreError> {
+    out.pop().ok_or_else(|| StoreError::Corrupt {
+        tree: "records",
+        key: ingest.hash.to_hex(),
+        detail: "an ingest returned no record".into(),
+    })
 }
 
 fn db_has_tree(db: &sled::Db, name: &str) -> bool {
