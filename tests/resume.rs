@@ -102,6 +102,11 @@ async fn kill_9_at_random_points_then_resume_equals_an_uninterrupted_crawl() {
         // A plain re-run resumes whatever the kill left.
         let out = finish(&store, &pins);
         let got = snapshot(&store);
+        // `TRAWL_KEEP_FAILED=1` keeps a failing trial's store for inspection.
+        if got != expected && std::env::var("TRAWL_KEEP_FAILED").is_ok() {
+            let kept = dir.keep();
+            eprintln!("KEPT {}", kept.display());
+        }
         assert_eq!(
             got,
             expected,
