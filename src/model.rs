@@ -535,6 +535,11 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 {
         return None;
     }
+    s.as_bytes().chunks(2).map(hex_byte).collect()
+}
+
+/// The byte two hex digits spell (either case).
+fn hex_byte(pair: &[u8]) -> Option<u8> {
     let digit = |c: u8| -> Option<u8> {
         match c {
             b'0'..=b'9' => Some(c - b'0'),
@@ -543,27 +548,58 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
             _ => None,
         }
     };
-    s.as_bytes()
-        .chunks(2)
-        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
-        .collect()
+    match pair {
+        [hi, lo] => Some(digit(*hi)? << 4 | digit(*lo)?),
+        _ => None,
+    }
 }
 
+/// Writes `bytes` as lower-case hex into `out` (twice as long).
+fn hex_into(bytes: &[u8], out: &mut [u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (b, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
+        pair[0] = DIGITS[(b >> 4) as usize];
+        pair[1] = DIGITS[(b & 0xf) as usize];
+    }
+}
+
+/// Hashes and ids inside JSON values: hex strings, written and read without an allocation
+/// (every stored value carries several, and every ingest reads and writes some).
 macro_rules! hex_serde {
     ($name:ident, $n:expr) => {
         mod $name {
-            use serde::{de::Error, Deserialize, Deserializer, Serializer};
+            use serde::de::{Error, Visitor};
+            use serde::{Deserializer, Serializer};
 
             pub fn serialize<S: Serializer>(bytes: &[u8; $n], s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&super::hex(bytes))
+                let mut buf = [0u8; 2 * $n];
+                super::hex_into(bytes, &mut buf);
+                s.serialize_str(std::str::from_utf8(&buf).map_err(serde::ser::Error::custom)?)
+            }
+
+            struct Hex;
+
+            impl Visitor<'_> for Hex {
+                type Value = [u8; $n];
+
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    write!(f, "{} hex digits", 2 * $n)
+                }
+
+                fn visit_str<E: Error>(self, s: &str) -> Result<Self::Value, E> {
+                    if s.len() != 2 * $n {
+                        return Err(E::custom(concat!("expected ", $n, " bytes")));
+                    }
+                    let mut out = [0u8; $n];
+                    for (o, pair) in out.iter_mut().zip(s.as_bytes().chunks_exact(2)) {
+                        *o = super::hex_byte(pair).ok_or_else(|| E::custom("invalid hex"))?;
+                    }
+                    Ok(out)
+                }
             }
 
             pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; $n], D::Error> {
-                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                let bytes = super::unhex(&s).ok_or_else(|| D::Error::custom("invalid hex"))?;
-                bytes
-                    .try_into()
-                    .map_err(|_| D::Error::custom(concat!("expected ", $n, " bytes")))
+                d.deserialize_str(Hex)
             }
         }
     };
@@ -640,6 +676,15 @@ mod tests {
         assert_eq!(json, format!("\"{}\"", "ab".repeat(32)));
         let back: ContentHash = serde_json::from_str(&json).unwrap();
         assert_eq!(back, hash);
+        // Read from any source (a reader hands the visitor a transient string), either case.
+        let upper = json.to_uppercase();
+        let back: ContentHash = serde_json::from_reader(upper.as_bytes()).unwrap();
+        assert_eq!(back, hash);
+        let id: RecordId = serde_json::from_value(serde_json::json!("00ff".repeat(8))).unwrap();
+        assert_eq!(id.0[..2], [0x00, 0xff]);
+        for bad in ["\"abc\"", "\"zz\"", "7", &format!("\"{}\"", "a".repeat(63))] {
+            assert!(serde_json::from_str::<ContentHash>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -237,7 +237,7 @@ impl Claims {
             Some(p) => (
                 p.simhash.to_be_bytes().to_vec(),
                 p.to_bytes(),
-                p.band_keys(),
+                p.band_keys().iter().map(|k| k.bytes().to_vec()).collect(),
             ),
             None => (Vec::new(), Vec::new(), Vec::new()),
         };

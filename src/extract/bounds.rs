@@ -133,7 +133,7 @@ pub fn check(text: &str, max_depth: usize, max_attributes: usize) -> Result<(), 
             }
             Some(b'/') => {
                 let (name, end, _) = tag_name(b, i + 1);
-                if !name.is_empty() && !adds_no_depth(&name) {
+                if name.len > 0 && !adds_no_depth(name.bytes()) {
                     depth = depth.saturating_sub(1);
                 }
                 i = end;
@@ -146,12 +146,12 @@ pub fn check(text: &str, max_depth: usize, max_attributes: usize) -> Result<(), 
                         max: max_attributes,
                     });
                 }
-                if is_raw_text(&name) {
+                if is_raw_text(name.bytes()) {
                     // Skip to `</name`, case-insensitively.
                     let mut close = b"</".to_vec();
-                    close.extend_from_slice(&name);
+                    close.extend_from_slice(name.bytes());
                     i = find_ci(b, i, &close).unwrap_or(b.len());
-                } else if !adds_no_depth(&name) {
+                } else if !adds_no_depth(name.bytes()) {
                     depth += 1;
                     if depth > max_depth {
                         return Err(TooComplex::Deep { max: max_depth });
@@ -164,14 +164,41 @@ pub fn check(text: &str, max_depth: usize, max_attributes: usize) -> Result<(), 
     Ok(())
 }
 
+/// A tag name, lower-cased into a small buffer (the check runs on every tag of every page).
+/// Only its first [`Name::KEPT`] bytes are kept: every name the check looks for is shorter,
+/// so a cut longer name still matches none of them.
+struct Name {
+    buf: [u8; Name::KEPT],
+    len: usize,
+}
+
+impl Name {
+    const KEPT: usize = 16;
+
+    fn of(raw: &[u8]) -> Name {
+        let mut buf = [0u8; Name::KEPT];
+        for (o, c) in buf.iter_mut().zip(raw) {
+            *o = c.to_ascii_lowercase();
+        }
+        Name {
+            buf,
+            len: raw.len(),
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len.min(Name::KEPT)]
+    }
+}
+
 /// The lower-cased tag name starting at `at`, the index just past the tag's `>` (quoted
 /// attribute values may hold `>`), and the words after the name (at least its attributes).
-fn tag_name(b: &[u8], at: usize) -> (Vec<u8>, usize, usize) {
+fn tag_name(b: &[u8], at: usize) -> (Name, usize, usize) {
     let mut i = at;
     while i < b.len() && !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'>') {
         i += 1;
     }
-    let name = b[at..i].to_ascii_lowercase();
+    let name = Name::of(&b[at..i]);
     let mut quote = None;
     let mut words = 0;
     let mut after_space = false;
@@ -292,6 +319,19 @@ mod tests {
             "<SCRIPT>var s = '<div><div>';</Script><div></div>",
             1
         ));
+    }
+
+    #[test]
+    fn long_tag_names_match_no_known_tag() {
+        // Names are compared on their first 16 bytes: one that only starts like a raw-text
+        // or void tag is neither, and still nests (and unnests) like any element.
+        let long = "scriptplaintextstyle-widget";
+        assert!(Name::of(long.as_bytes()).bytes().len() == Name::KEPT);
+        let page = format!("<{long}><div>x</div></{long}><div></div>");
+        assert!(depth_ok(&page, 2));
+        assert!(!depth_ok(&page, 1));
+        let voids = format!("<{}>", "img".repeat(6)).repeat(3);
+        assert!(!depth_ok(&voids, 2));
     }
 
     #[test]

@@ -78,7 +78,15 @@ fn collect(node: ego_tree::NodeRef<'_, Node>, dropped: &HashSet<NodeId>, buf: &m
     let mut stack: Vec<(ego_tree::NodeRef<'_, Node>, bool)> = vec![(node, false)];
     while let Some((n, closing)) = stack.pop() {
         match n.value() {
-            Node::Text(t) => buf.push_str(&t.replace(['\n', '\r'], " ")),
+            Node::Text(t) => {
+                // Line breaks in text are spaces; lines come from block elements only.
+                for (i, part) in t.split(['\n', '\r']).enumerate() {
+                    if i > 0 {
+                        buf.push(' ');
+                    }
+                    buf.push_str(part);
+                }
+            }
             Node::Element(e) => {
                 let name = e.name();
                 if closing {
@@ -94,15 +102,10 @@ fn collect(node: ego_tree::NodeRef<'_, Node>, dropped: &HashSet<NodeId>, buf: &m
                     buf.push('\n');
                 }
                 stack.push((n, true));
-                let children: Vec<_> = n.children().collect();
-                for c in children.into_iter().rev() {
-                    stack.push((c, false));
-                }
+                stack.extend(n.children().rev().map(|c| (c, false)));
             }
             Node::Document | Node::Fragment => {
-                for c in n.children().collect::<Vec<_>>().into_iter().rev() {
-                    stack.push((c, false));
-                }
+                stack.extend(n.children().rev().map(|c| (c, false)));
             }
             _ => {}
         }

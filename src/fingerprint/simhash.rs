@@ -52,6 +52,21 @@ pub struct NearPrint {
 #[error("near-duplicate fingerprint has {0} bytes, expected {expected}", expected = NearPrint::ENCODED_LEN)]
 pub struct DecodeError(pub usize);
 
+/// One band key of a [`NearPrint`] (see [`NearPrint::band_keys`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BandKey([u8; 6]);
+
+impl BandKey {
+    /// The key's bytes: 4 for a simhash band, 6 for a MinHash band (the form the cluster's
+    /// Redis keys have always used).
+    pub fn bytes(&self) -> &[u8] {
+        match self.0[0] {
+            0 => &self.0[..4],
+            _ => &self.0,
+        }
+    }
+}
+
 impl NearPrint {
     /// Bytes of [`NearPrint::to_bytes`]'s output.
     pub const ENCODED_LEN: usize = 8 + 4 + 4 * SLOTS;
@@ -85,24 +100,24 @@ impl NearPrint {
         equal as f64 / SLOTS.max(1) as f64
     }
 
-    /// Index keys: four simhash bands (`[0, i, 16 bits]`) and [`BANDS`] MinHash bands
-    /// (`[1, i, 32-bit hash of the band's rows]`). Two prints that share a key are candidates.
-    pub fn band_keys(&self) -> Vec<Vec<u8>> {
-        let mut keys = Vec::with_capacity(SIMHASH_BANDS + BANDS);
-        for i in 0..SIMHASH_BANDS {
+    /// Index keys: four simhash bands (`[0, i, 16 bits, 0, 0]`, the padding not part of the
+    /// key: see [`BandKey::bytes`]) and [`BANDS`] MinHash bands (`[1, i, 32-bit hash of the
+    /// band's rows]`). Two prints that share a key are candidates. Fixed-size, so computing
+    /// them allocates nothing (this runs for every new text).
+    pub fn band_keys(&self) -> [BandKey; SIMHASH_BANDS + BANDS] {
+        let mut keys = [BandKey([0; 6]); SIMHASH_BANDS + BANDS];
+        for (i, key) in keys.iter_mut().take(SIMHASH_BANDS).enumerate() {
             let band = (self.simhash >> (16 * i)) as u16;
-            let mut k = vec![0u8, i as u8];
-            k.extend_from_slice(&band.to_be_bytes());
-            keys.push(k);
+            let [a, b] = band.to_be_bytes();
+            *key = BandKey([0, i as u8, a, b, 0, 0]);
         }
         for (i, rows) in self.minhash.chunks(BAND_ROWS).enumerate() {
             let mut h = 0x5eed_u64 ^ i as u64;
             for r in rows {
                 h = mix64(h ^ u64::from(*r));
             }
-            let mut k = vec![1u8, i as u8];
-            k.extend_from_slice(&(h as u32).to_be_bytes());
-            keys.push(k);
+            let [a, b, c, d] = (h as u32).to_be_bytes();
+            keys[SIMHASH_BANDS + i] = BandKey([1, i as u8, a, b, c, d]);
         }
         keys
     }
@@ -377,6 +392,30 @@ mod tests {
         let b = print(&[ZH[0], ZH[1], ZH[2], ZH[3], "（编者注：本文数据已更正。）"]).band_keys();
         assert_eq!(a.len(), SIMHASH_BANDS + BANDS);
         assert!(a.iter().any(|k| b.contains(k)));
+    }
+
+    #[test]
+    fn band_keys_keep_the_bytes_the_cluster_stores() {
+        // The definition band keys had as vectors; Redis holds keys made from those bytes.
+        let p = print(&ZH);
+        let mut old: Vec<Vec<u8>> = Vec::new();
+        for i in 0..SIMHASH_BANDS {
+            let band = (p.simhash >> (16 * i)) as u16;
+            let mut k = vec![0u8, i as u8];
+            k.extend_from_slice(&band.to_be_bytes());
+            old.push(k);
+        }
+        for (i, rows) in p.minhash.chunks(BAND_ROWS).enumerate() {
+            let mut h = 0x5eed_u64 ^ i as u64;
+            for r in rows {
+                h = mix64(h ^ u64::from(*r));
+            }
+            let mut k = vec![1u8, i as u8];
+            k.extend_from_slice(&(h as u32).to_be_bytes());
+            old.push(k);
+        }
+        let new: Vec<Vec<u8>> = p.band_keys().iter().map(|k| k.bytes().to_vec()).collect();
+        assert_eq!(new, old);
     }
 
     proptest! {

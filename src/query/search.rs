@@ -135,31 +135,42 @@ impl Term {
     }
 }
 
-/// Every distinct term of a title and body.
+/// Every distinct term of a title and body: the terms of [`pieces`], read straight off the
+/// folded text (indexing runs over every record, so no piece is built; a word is copied
+/// only the first time it is met).
 fn terms_of(title: &str, body: &[String]) -> std::collections::HashSet<Term> {
     let mut terms = std::collections::HashSet::new();
-    let mut add = |text: &str| {
-        for p in pieces(&fold(text)) {
-            match p {
-                Piece::Word(w) => {
-                    terms.insert(Term::Word(w));
-                }
-                Piece::Cjk(run) => {
-                    let mut prev: Option<char> = None;
-                    for c in run.chars() {
-                        terms.insert(Term::Char(c));
-                        if let Some(p) = prev {
-                            terms.insert(Term::Pair(p, c));
-                        }
-                        prev = Some(c);
-                    }
-                }
+    let mut word = String::new();
+    let flush = |word: &mut String, terms: &mut std::collections::HashSet<Term>| {
+        if !word.is_empty() {
+            let term = Term::Word(std::mem::take(word));
+            if let Some(Term::Word(back)) = terms.replace(term) {
+                // Already there: keep the buffer for the next word.
+                *word = back;
+                word.clear();
             }
         }
     };
-    add(title);
-    for para in body {
-        add(para);
+    for text in std::iter::once(title).chain(body.iter().map(String::as_str)) {
+        let mut prev: Option<char> = None;
+        for c in fold(text).chars() {
+            if is_cjk(c) {
+                flush(&mut word, &mut terms);
+                terms.insert(Term::Char(c));
+                if let Some(p) = prev {
+                    terms.insert(Term::Pair(p, c));
+                }
+                prev = Some(c);
+            } else {
+                prev = None;
+                if is_word_char(c) {
+                    word.push(c);
+                } else {
+                    flush(&mut word, &mut terms);
+                }
+            }
+        }
+        flush(&mut word, &mut terms);
     }
     terms
 }
@@ -479,6 +490,39 @@ mod tests {
             assert!(t.contains(term), "{term}");
         }
         assert!(!t.contains("行c"));
+    }
+
+    #[test]
+    fn index_terms_are_the_terms_of_the_pieces() {
+        // The definition `terms_of` reads off the text directly.
+        let by_pieces = |text: &str| {
+            let mut t = std::collections::HashSet::new();
+            for p in pieces(&fold(text)) {
+                match p {
+                    Piece::Word(w) => {
+                        t.insert(Term::Word(w));
+                    }
+                    Piece::Cjk(run) => {
+                        let chars: Vec<char> = run.chars().collect();
+                        t.extend(chars.iter().map(|c| Term::Char(*c)));
+                        t.extend(chars.windows(2).map(|w| Term::Pair(w[0], w[1])));
+                    }
+                }
+            }
+            t
+        };
+        for text in [
+            "央行 LPR利率下调0.1个百分点，lpr again; Ｂａｎｋ bank",
+            "Rates, rates and RATES: 中国人民银行-人民银行",
+            "",
+            "   ",
+        ] {
+            assert!(terms_of(text, &[]) == by_pieces(text), "{text}");
+        }
+        let body = ["第一段 one".to_string(), "two 第二段".to_string()];
+        let mut all = by_pieces("标题 title");
+        all.extend(body.iter().flat_map(|b| by_pieces(b)));
+        assert!(terms_of("标题 title", &body) == all);
     }
 
     #[test]

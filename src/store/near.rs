@@ -14,8 +14,10 @@
 //! for 100,000 texts.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::NearBounds;
+use crate::fingerprint::simhash::BandKey;
 use crate::fingerprint::NearPrint;
 use crate::model::{ContentHash, RecordId};
 
@@ -82,25 +84,53 @@ fn sketch_jaccard(a: &[u8; SKETCH_BYTES], b: &[u8; SKETCH_BYTES]) -> f64 {
 #[derive(Debug, Default)]
 pub(crate) struct NearIndex {
     docs: Vec<Doc>,
-    heads: HashMap<u32, u32>,
+    heads: HashMap<u32, u32, BuildHasherDefault<Digested>>,
     next: Vec<u32>,
 }
 
 /// The band keys this index uses (see [`KEYS`]).
-fn index_keys(print: &NearPrint) -> Vec<Vec<u8>> {
+fn index_keys(print: &NearPrint) -> impl Iterator<Item = BandKey> {
     print
         .band_keys()
         .into_iter()
         .skip(crate::fingerprint::simhash::SIMHASH_BANDS)
-        .collect()
+}
+
+/// The hasher of the chain heads: their keys are [`digest`]s, already well mixed, so
+/// hashing them again (SipHash, the default) would only cost time.
+#[derive(Default)]
+struct Digested(u64);
+
+impl Hasher for Digested {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        // hashbrown takes its bucket from the low bits and its tag from the top 7: spread
+        // the digest over both.
+        self.0 = u64::from(n) | (u64::from(n) << 32);
+    }
 }
 
 /// A 32-bit digest of a band key. Two keys with the same digest only make a false candidate,
-/// which the distance and Jaccard checks reject, so 32 bits are plenty.
-fn digest(key: &[u8]) -> u32 {
-    let h = blake3::hash(key);
-    let b = h.as_bytes();
-    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+/// which the distance and Jaccard checks reject, so 32 bits are plenty. A MinHash band key
+/// is its band number and a 32-bit hash of the band's rows already: mixing the two is
+/// enough (the index lives in memory only, so the digest is free to change).
+fn digest(key: BandKey) -> u32 {
+    let bytes = key.bytes();
+    let mut word = [0u8; 8];
+    word[..bytes.len()].copy_from_slice(bytes);
+    let mut z = u64::from_le_bytes(word).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) as u32
 }
 
 impl NearIndex {
@@ -120,7 +150,7 @@ impl NearIndex {
             return;
         };
         self.docs.push(doc);
-        for (i, key) in index_keys(print).iter().enumerate().take(KEYS) {
+        for (i, key) in index_keys(print).enumerate().take(KEYS) {
             let slot = base + i as u32;
             let previous = self.heads.insert(digest(key), slot).unwrap_or(NONE);
             self.next.push(previous);
@@ -139,7 +169,7 @@ impl NearIndex {
         // so the walk's cost is bounded whatever the store holds.
         let mut reached: Vec<u32> = Vec::new();
         for key in index_keys(print) {
-            let mut slot = self.heads.get(&digest(&key)).copied().unwrap_or(NONE);
+            let mut slot = self.heads.get(&digest(key)).copied().unwrap_or(NONE);
             let mut walked = 0;
             while slot != NONE && walked < per_band {
                 walked += 1;
