@@ -135,13 +135,18 @@ impl Term {
     }
 }
 
+/// A set of terms. Indexing hashes every character and bigram of every record, twice (here
+/// and per posting list): ahash (already built for Arrow) instead of SipHash, keyed per
+/// process like it, so hostile text still cannot pick collisions.
+type Terms = std::collections::HashSet<Term, ahash::RandomState>;
+
 /// Every distinct term of a title and body: the terms of [`pieces`], read straight off the
 /// folded text (indexing runs over every record, so no piece is built; a word is copied
 /// only the first time it is met).
-fn terms_of(title: &str, body: &[String]) -> std::collections::HashSet<Term> {
-    let mut terms = std::collections::HashSet::new();
+fn terms_of(title: &str, body: &[String]) -> Terms {
+    let mut terms = Terms::default();
     let mut word = String::new();
-    let flush = |word: &mut String, terms: &mut std::collections::HashSet<Term>| {
+    let flush = |word: &mut String, terms: &mut Terms| {
         if !word.is_empty() {
             let term = Term::Word(std::mem::take(word));
             if let Some(Term::Word(back)) = terms.replace(term) {
@@ -214,7 +219,8 @@ pub fn update_index(store: &Store, progress: &mut dyn FnMut(usize)) -> Result<us
             docs.push((store.search_doc_number(p.id)?, p.id));
         }
         docs.sort_unstable();
-        let mut by_term: std::collections::HashMap<Term, DocList> = Default::default();
+        let mut by_term: std::collections::HashMap<Term, DocList, ahash::RandomState> =
+            Default::default();
         for (doc, id) in docs {
             // A marker for a record that is gone (cannot happen today: records are never
             // deleted) is simply cleared.
@@ -496,7 +502,7 @@ mod tests {
     fn index_terms_are_the_terms_of_the_pieces() {
         // The definition `terms_of` reads off the text directly.
         let by_pieces = |text: &str| {
-            let mut t = std::collections::HashSet::new();
+            let mut t = Terms::default();
             for p in pieces(&fold(text)) {
                 match p {
                     Piece::Word(w) => {
