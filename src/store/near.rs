@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::NearBounds;
-use crate::fingerprint::simhash::BandKey;
+use crate::fingerprint::simhash::{mix64, BandKey};
 use crate::fingerprint::NearPrint;
 use crate::model::{ContentHash, RecordId};
 
@@ -127,10 +127,7 @@ fn digest(key: BandKey) -> u32 {
     let bytes = key.bytes();
     let mut word = [0u8; 8];
     word[..bytes.len()].copy_from_slice(bytes);
-    let mut z = u64::from_le_bytes(word).wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    (z ^ (z >> 31)) as u32
+    mix64(u64::from_le_bytes(word).wrapping_add(0x9E37_79B9_7F4A_7C15)) as u32
 }
 
 impl NearIndex {
