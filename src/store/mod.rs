@@ -5,7 +5,7 @@
 //! the blob segments, rewritten only when the canonical text changes),
 //! `hashes` (content hash → record id), `sightings` (record id ‖ run ‖ seq → [`Sighting`]),
 //! `urls` (normalised URL → [`UrlState`]), `runs` (run id → [`Run`]) and `raw_at` (record id
-//! → where the canonical copy's [`RawResponse`], deflate-compressed JSON, is in the blob
+//! → where the canonical copy's [`RawResponse`] ([`raw`]: Snappy, formerly deflated JSON) is in the blob
 //! segments, for WARC export). Bodies and raw responses themselves live in append-only
 //! segment files beside sled ([`blobs`]); stores written before schema 4 keep theirs inline
 //! in `bodies` and `raw`, which are still read. Other values are JSON. The search index has its own trees (see [`search`]). Near-duplicate
@@ -20,6 +20,7 @@
 mod blobs;
 pub mod frontier;
 mod near;
+mod raw;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -777,7 +778,7 @@ impl Store {
         if let (true, Some(r)) = (became_canonical, &ingest.raw) {
             let at = self
                 .blobs
-                .append(&compress(&encode(r)))
+                .append(&raw::encode(r))
                 .map_err(|e| abort(e.into()))?;
             t.raw_at.insert(&record.id.0, &at.to_bytes())?;
         }
@@ -840,7 +841,7 @@ impl Store {
         // Values first, references after (see `blobs` on crash safety).
         let body_ref = self.blobs.append(&encode(&body))?;
         let raw_ref = raw
-            .map(|r| self.blobs.append(&compress(&encode(r))))
+            .map(|r| self.blobs.append(&raw::encode(r)))
             .transpose()?;
         trees
             .transaction(
@@ -894,12 +895,11 @@ impl Store {
                 None => return Ok(None),
             },
         };
-        let json = decompress(&v).map_err(|e| StoreError::Corrupt {
+        raw::decode(&v).map(Some).map_err(|e| StoreError::Corrupt {
             tree: "raw",
             key: id.to_hex(),
             detail: e.to_string(),
-        })?;
-        decode("raw", &id.0, &json).map(Some)
+        })
     }
 
     /// Stored content hashes that share at least one band key with `print` and whose simhash
@@ -1164,24 +1164,6 @@ impl Store {
         self.meta.insert(SCHEMA_KEY, v.as_bytes()).unwrap();
         self.db.flush().unwrap();
     }
-}
-
-fn compress(bytes: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut e = flate2::write::DeflateEncoder::new(
-        Vec::with_capacity(bytes.len() / 3),
-        flate2::Compression::fast(),
-    );
-    // Writing into a Vec cannot fail.
-    e.write_all(bytes).expect("in-memory deflate");
-    e.finish().expect("in-memory deflate")
-}
-
-fn decompress(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut out = Vec::with_capacity(bytes.len() * 3);
-    flate2::read::DeflateDecoder::new(bytes).read_to_end(&mut out)?;
-    Ok(out)
 }
 
 /// A `prints` value.
@@ -1482,7 +1464,7 @@ mod tests {
             store.bodies.insert(record.id.0, encode(&body)).unwrap();
             store
                 .raw
-                .insert(record.id.0, compress(&encode(&raw)))
+                .insert(record.id.0, raw::legacy_encode(&raw))
                 .unwrap();
             store.hashes.insert(a.hash.0, &record.id.0).unwrap();
             store.force_schema("3");
