@@ -724,7 +724,7 @@ impl Store {
             title != record.canonical.title || body != record.canonical.body
         });
         if text_changed {
-            t.search_pending.insert(&record.id.0, &seq.to_be_bytes())?;
+            t.search_pending.set(&record.id.0, &seq.to_be_bytes());
         }
         // The body is written apart from the record, and only when it changes: most
         // ingests are duplicates that add a copy to the record. It goes to the blob
@@ -736,15 +736,15 @@ impl Store {
                 .blobs
                 .append(&encode(&body))
                 .map_err(|e| abort(e.into()))?;
-            t.body_at.insert(&record.id.0, &at.to_bytes())?;
+            t.body_at.set(&record.id.0, &at.to_bytes());
         }
-        t.records.insert(&record.id.0, encode(&record))?;
+        t.records.set(&record.id.0, encode(&record));
         record.canonical.body = body;
         if known.as_deref() != Some(&record.id.0[..]) {
-            t.hashes.insert(&ingest.hash.0, &record.id.0)?;
+            t.hashes.set(&ingest.hash.0, &record.id.0);
         }
         if let (None, Some(print)) = (&known, &ingest.near) {
-            t.prints.insert(&ingest.hash.0, print.to_bytes())?;
+            t.prints.set(&ingest.hash.0, print.to_bytes());
         }
         let mut sighting = ingest.sighting.clone();
         sighting.record = record.id;
@@ -752,7 +752,7 @@ impl Store {
         key.extend_from_slice(&record.id.0);
         key.extend_from_slice(&sighting.run.0.to_be_bytes());
         key.extend_from_slice(&seq.to_be_bytes());
-        t.sightings.insert(key, encode(&sighting))?;
+        t.sightings.set(key, encode(&sighting));
         // The URL's history: a changed body is a new version linked to the last one.
         if last != Some(ingest.hash) {
             history.push(Version {
@@ -765,12 +765,12 @@ impl Store {
                 chars: ingest.chars,
                 title: sighting.title.clone(),
             });
-            t.versions.insert(url, encode(&history))?;
+            t.versions.set(url, encode(&history));
         }
         let mut state = ingest.url_state.clone();
         state.outcome = outcome.clone();
         state.record = Some(record.id);
-        t.urls.insert(state.url.as_bytes(), encode(&state))?;
+        t.urls.set(state.url.as_bytes(), encode(&state));
         // The raw response follows the canonical copy: written when this copy is the
         // canonical one and was not before (a new record, or a switch).
         let became_canonical = record.canonical.url == sighting.url
@@ -780,7 +780,7 @@ impl Store {
                 .blobs
                 .append(&raw::encode(r))
                 .map_err(|e| abort(e.into()))?;
-            t.raw_at.insert(&record.id.0, &at.to_bytes())?;
+            t.raw_at.set(&record.id.0, &at.to_bytes());
         }
         Ok((record, outcome, known.is_none()))
     }
@@ -846,27 +846,27 @@ impl Store {
         trees
             .transaction(
                 |(records, body_at, hashes, sightings_t, raw_at, pending, prints_t)| {
-                    body_at.insert(&record.id.0, &body_ref.to_bytes())?;
-                    records.insert(&record.id.0, encode(&head))?;
-                    pending.insert(
+                    body_at.set(&record.id.0, &body_ref.to_bytes());
+                    records.set(&record.id.0, encode(&head));
+                    pending.set(
                         &record.id.0,
                         &seqs.first().copied().unwrap_or(0).to_be_bytes(),
-                    )?;
+                    );
                     for m in &record.members {
-                        hashes.insert(&m.hash.0, &record.id.0)?;
+                        hashes.set(&m.hash.0, &record.id.0);
                     }
                     for (s, seq) in sightings.iter().zip(&seqs) {
                         let mut key = Vec::with_capacity(32);
                         key.extend_from_slice(&record.id.0);
                         key.extend_from_slice(&s.run.0.to_be_bytes());
                         key.extend_from_slice(&seq.to_be_bytes());
-                        sightings_t.insert(key, encode(s))?;
+                        sightings_t.set(key, encode(s));
                     }
                     for (hash, print) in prints {
-                        prints_t.insert(&hash.0, print.to_bytes())?;
+                        prints_t.set(&hash.0, print.to_bytes());
                     }
                     if let Some(at) = raw_ref {
-                        raw_at.insert(&record.id.0, &at.to_bytes())?;
+                        raw_at.set(&record.id.0, &at.to_bytes());
                     }
                     Ok::<_, ConflictableTransactionError<StoreError>>(())
                 },

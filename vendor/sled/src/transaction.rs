@@ -273,6 +273,19 @@ impl TransactionalTree {
         Ok(old)
     }
 
+    /// Set a key to a value without reading its old value. (trawl patch:
+    /// `insert` looks the key up in the tree to return the old value, a
+    /// second tree traversal per write that callers which ignore the result
+    /// need not pay; see PATCHES.md.)
+    pub fn set<K, V>(&self, key: K, value: V)
+    where
+        K: Into<IVec>,
+        V: Into<IVec>,
+    {
+        let mut writes = self.writes.borrow_mut();
+        let _last_write = writes.insert(key.into(), Some(value.into()));
+    }
+
     /// Remove a key
     pub fn remove<K>(
         &self,
