@@ -231,6 +231,10 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Times [`Store::open`] retries, 20 ms apart, while the lock is held by this same process
+/// (a store it has just closed): two seconds.
+const REOPEN_WAIT_TRIES: u32 = 100;
+
 impl Store {
     /// Opens the store at `path`, creating it if needed (for crawls).
     pub fn open(path: &Path) -> Result<Store, StoreError> {
@@ -257,7 +261,7 @@ impl Store {
     }
 
     /// Opens an existing store with a page cache of `cache_bytes` instead of the default
-    /// 64 MiB: for one streaming pass (export), where a large cache only adds memory.
+    /// 16 MiB: for one streaming pass (export), where a large cache only adds memory.
     pub fn open_existing_with_cache(path: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
         if !path.join("db").exists() && !path.join("conf").exists() {
             return Err(StoreError::Missing {
@@ -276,25 +280,36 @@ impl Store {
             path: path.to_path_buf(),
             cause,
         };
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(cache_bytes)
-            .open()
-            .map_err(|e| match e {
-                // sled wraps the OS's WouldBlock in its own "could not acquire lock" error.
-                sled::Error::Io(io)
-                    if io.kind() == std::io::ErrorKind::WouldBlock
-                        || io.to_string().contains("could not acquire lock") =>
-                {
-                    StoreError::Locked {
-                        path: path.to_path_buf(),
-                        holder: std::fs::read_to_string(path.join(HOLDER_FILE))
-                            .map(|s| s.trim().to_string())
-                            .unwrap_or_else(|_| "unknown process".into()),
-                    }
-                }
-                other => open_err(other),
-            })?;
+        let config = sled::Config::new().path(path).cache_capacity(cache_bytes);
+        let mut waited = 0;
+        let db = loop {
+            let e = match config.open() {
+                Ok(db) => break db,
+                Err(e) => e,
+            };
+            // sled wraps the OS's WouldBlock in its own "could not acquire lock" error.
+            let locked = matches!(&e, sled::Error::Io(io)
+                if io.kind() == std::io::ErrorKind::WouldBlock
+                    || io.to_string().contains("could not acquire lock"));
+            if !locked {
+                return Err(open_err(e));
+            }
+            let holder = std::fs::read_to_string(path.join(HOLDER_FILE))
+                .map(|s| s.trim().to_string())
+                .unwrap_or_else(|_| "unknown process".into());
+            // A store this process has just closed stays locked until sled's background
+            // threads let go of the file, a moment later: wait for that (a scheduled run
+            // reopening the store, a query after a crawl), not for another process.
+            let ours = holder.starts_with(&format!("pid {}:", std::process::id()));
+            if !ours || waited >= REOPEN_WAIT_TRIES {
+                return Err(StoreError::Locked {
+                    path: path.to_path_buf(),
+                    holder,
+                });
+            }
+            waited += 1;
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
         // Recorded so that a second process can say who holds the lock. Best effort: a
         // read-only directory still opens.
         let _ = std::fs::write(
@@ -1378,6 +1393,24 @@ mod tests {
             .unwrap()
             .iter()
             .any(|c| c.record == first));
+    }
+
+    #[test]
+    fn a_store_closed_by_this_process_reopens_at_once_and_an_open_one_stays_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        for _ in 0..20 {
+            let store = Store::open(dir.path()).unwrap();
+            store.put_run(&store.begin_run(true).unwrap().0).unwrap();
+            drop(store);
+        }
+        let held = Store::open(dir.path()).unwrap();
+        match Store::open_existing(dir.path()) {
+            Err(StoreError::Locked { holder, .. }) => {
+                assert!(holder.starts_with(&format!("pid {}:", std::process::id())))
+            }
+            other => panic!("expected Locked, got {other:?}"),
+        }
+        drop(held);
     }
 
     #[test]
