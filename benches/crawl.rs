@@ -84,10 +84,9 @@ fn bench_settings(addr: SocketAddr, extra_seed: Option<&str>) -> Settings {
 /// Child side: crawl the served network with the full pipeline and print a JSON report; with
 /// `list_out`, also write the URLs it fetched there (one per line) for ceiling A.
 fn child(addr: SocketAddr, extra_seed: Option<String>, list_out: Option<String>) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    // The crawl's own runtime for both crawlers: ceiling B hands pages to blocking threads
+    // just as trawl does, and so gains from the same cap on them.
+    let rt = trawl::crawl::runtime().expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
     let settings = bench_settings(addr, extra_seed.as_deref());
     let store = Store::open(dir.path()).expect("store");
@@ -121,10 +120,9 @@ fn child(addr: SocketAddr, extra_seed: Option<String>, list_out: Option<String>)
 /// the bodies; ceiling B starts from the seeds and follows links (decode, parse, link
 /// discovery, scope), with the seen set in memory, as a link-only crawler does.
 fn ceiling_child(addr: SocketAddr, list: Option<String>) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    // The crawl's own runtime for both crawlers: ceiling B hands pages to blocking threads
+    // just as trawl does, and so gains from the same cap on them.
+    let rt = trawl::crawl::runtime().expect("runtime");
     let settings = Arc::new(bench_settings(addr, None));
     let fetcher = Arc::new(trawl::fetch::Fetcher::new(&settings.fetch).expect("client"));
     let follow = list.is_none();

@@ -152,11 +152,9 @@ pub fn index_for_search(store: &Store) -> Result<()> {
     Ok(())
 }
 
-/// A multi-threaded tokio runtime.
+/// The runtime crawls run on (see [`crawl::runtime`]).
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?)
+    Ok(crawl::runtime()?)
 }
 
 /// A stop flag that turns true on Ctrl-C or SIGTERM.
