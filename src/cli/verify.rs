@@ -110,14 +110,19 @@ fn table(r: &VerifyReport, repaired: Option<(&VerifyReport, &RepairReport)>) -> 
         let _ = writeln!(
             out,
             "repaired     {} problem(s) found; hash index +{} -{}, prints -{}, \
-             {} records queued for the search index, {} frontier trees dropped, {} seen marks",
+             {} records queued for the search index, {} frontier trees dropped, {} seen marks{}",
             before.total_problems,
             fix.hashes_written,
             fix.hashes_removed,
             fix.prints_removed,
             fix.search_marked,
             fix.frontier_trees_dropped,
-            fix.seen_marks_added
+            fix.seen_marks_added,
+            if fix.tally_recounted {
+                ", totals recounted"
+            } else {
+                ""
+            }
         );
     }
     if r.is_clean() {

@@ -21,6 +21,7 @@ mod blobs;
 pub mod frontier;
 mod near;
 mod raw;
+mod tally;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -37,6 +38,7 @@ use crate::fingerprint::NearPrint;
 use crate::model::{
     ContentHash, Outcome, RawResponse, Record, RecordId, Run, RunId, Sighting, UrlState, Version,
 };
+use tally::{Tally, TALLY_KEY};
 
 pub mod search;
 mod verify;
@@ -185,9 +187,11 @@ struct IngestTrees<'a> {
     search_pending: &'a TransactionalTree,
     prints: &'a TransactionalTree,
     versions: &'a TransactionalTree,
+    meta: &'a TransactionalTree,
 }
 
-/// Counts kept by sled itself (cheap).
+/// The store's totals (read from its tally, see `tally`; no tree is scanned but the small
+/// `runs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Counts {
     /// Canonical records.
@@ -346,6 +350,7 @@ impl Store {
             store.db.drop_tree("bands")?;
         }
         store.check_schema()?;
+        store.ensure_tally()?;
         Ok(store)
     }
 
@@ -578,6 +583,7 @@ impl Store {
             &self.search.pending,
             &self.prints,
             &self.versions,
+            &self.meta,
         );
         let result = trees.transaction(
             |(
@@ -591,6 +597,7 @@ impl Store {
                 search_pending,
                 prints,
                 versions,
+                meta,
             )| {
                 let t = IngestTrees {
                     records,
@@ -603,7 +610,9 @@ impl Store {
                     search_pending,
                     prints,
                     versions,
+                    meta,
                 };
+                let mut added_up = Tally::default();
                 // This attempt's new texts: candidates for the batch's later posts, and for
                 // the in-memory index once committed (a retried attempt starts afresh).
                 let mut batch = near::NearIndex::default();
@@ -616,6 +625,7 @@ impl Store {
                         *seq,
                         bounds,
                         &batch,
+                        &mut added_up,
                         |previous, found| find_near(i, previous, found),
                         |existing, near| decide(i, existing, near),
                     )?;
@@ -626,6 +636,7 @@ impl Store {
                     }
                     out.push((record, outcome));
                 }
+                add_to_tally(t.meta, added_up)?;
                 Ok((out, added))
             },
         );
@@ -653,6 +664,7 @@ impl Store {
         seq: u64,
         bounds: NearBounds,
         batch: &near::NearIndex,
+        tally: &mut Tally,
         find_near: M,
         decide: F,
     ) -> Result<(Record, Outcome, bool), ConflictableTransactionError<StoreError>>
@@ -708,7 +720,9 @@ impl Store {
                 None => Ok(None),
             }
         };
-        if let Some(prev) = t.urls.get(ingest.url_state.url.as_bytes())? {
+        let prev_state = t.urls.get(ingest.url_state.url.as_bytes())?;
+        let new_url = prev_state.is_none();
+        if let Some(prev) = prev_state {
             let prev: UrlState =
                 decode("urls", ingest.url_state.url.as_bytes(), &prev).map_err(abort)?;
             let same_run = prev.run == ingest.url_state.run;
@@ -732,6 +746,7 @@ impl Store {
         let old_text = existing
             .as_ref()
             .map(|r| (r.canonical.title.clone(), r.canonical.body.clone()));
+        let new_record = existing.is_none();
         let (mut record, outcome) = decide(existing, near);
         // The search index must learn about new records and changed canonical text; the
         // marker is written in this transaction so that the index can never miss one.
@@ -768,6 +783,11 @@ impl Store {
         key.extend_from_slice(&sighting.run.0.to_be_bytes());
         key.extend_from_slice(&seq.to_be_bytes());
         t.sightings.set(key, encode(&sighting));
+        *tally = tally.plus(Tally {
+            records: u64::from(new_record),
+            sightings: 1,
+            urls: u64::from(new_url),
+        });
         // The URL's history: a changed body is a new version linked to the last one.
         if last != Some(ingest.hash) {
             history.push(Version {
@@ -850,6 +870,7 @@ impl Store {
             &self.raw_at,
             &self.search.pending,
             &self.prints,
+            &self.meta,
         );
         let mut head = record.clone();
         let body = std::mem::take(&mut head.canonical.body);
@@ -860,7 +881,8 @@ impl Store {
             .transpose()?;
         trees
             .transaction(
-                |(records, body_at, hashes, sightings_t, raw_at, pending, prints_t)| {
+                |(records, body_at, hashes, sightings_t, raw_at, pending, prints_t, meta)| {
+                    let new_record = records.get(record.id.0)?.is_none();
                     body_at.set(&record.id.0, &body_ref.to_bytes());
                     records.set(&record.id.0, encode(&head));
                     pending.set(
@@ -883,6 +905,14 @@ impl Store {
                     if let Some(at) = raw_ref {
                         raw_at.set(&record.id.0, &at.to_bytes());
                     }
+                    add_to_tally(
+                        meta,
+                        Tally {
+                            records: u64::from(new_record),
+                            sightings: sightings.len() as u64,
+                            urls: 0,
+                        },
+                    )?;
                     Ok::<_, ConflictableTransactionError<StoreError>>(())
                 },
             )
@@ -1015,8 +1045,26 @@ impl Store {
 
     /// Records what happened to a URL that produced no post (hub, skipped, failed).
     pub fn put_url_state(&self, state: &UrlState) -> Result<(), StoreError> {
-        self.urls.insert(state.url.as_bytes(), encode(state))?;
-        Ok(())
+        let url = state.url.as_bytes();
+        let value = encode(state);
+        (&self.urls, &self.meta)
+            .transaction(|(urls, meta)| {
+                if urls.get(url)?.is_none() {
+                    add_to_tally(
+                        meta,
+                        Tally {
+                            urls: 1,
+                            ..Tally::default()
+                        },
+                    )?;
+                }
+                urls.set(url, value.as_slice());
+                Ok::<_, ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => StoreError::Sled(e),
+            })
     }
 
     /// The state of one normalised URL.
@@ -1151,14 +1199,53 @@ impl Store {
         })
     }
 
-    /// Cheap counts.
+    /// The store's totals, from its tally (see `tally`).
     pub fn counts(&self) -> Counts {
+        // A tally that cannot be read (written by a newer build, say) is counted afresh.
+        let tally = self
+            .meta
+            .get(TALLY_KEY)
+            .ok()
+            .flatten()
+            .and_then(|v| Tally::from_bytes(&v))
+            .unwrap_or_else(|| self.recount());
         Counts {
+            records: tally.records,
+            sightings: tally.sightings,
+            urls: tally.urls,
+            runs: self.runs.len() as u64,
+        }
+    }
+
+    /// The tally as the trees are now: one scan of each.
+    fn recount(&self) -> Tally {
+        Tally {
             records: self.records.len() as u64,
             sightings: self.sightings.len() as u64,
             urls: self.urls.len() as u64,
-            runs: self.runs.len() as u64,
         }
+    }
+
+    /// The stored tally, if it is there and readable.
+    fn stored_tally(&self) -> Result<Option<Tally>, StoreError> {
+        Ok(self
+            .meta
+            .get(TALLY_KEY)?
+            .and_then(|v| Tally::from_bytes(&v)))
+    }
+
+    /// Writes `tally` as the store's tally.
+    fn put_tally(&self, tally: Tally) -> Result<(), StoreError> {
+        self.meta.insert(TALLY_KEY, &tally.to_bytes())?;
+        Ok(())
+    }
+
+    /// Counts a store written before the tally existed (once; a new store counts nothing).
+    fn ensure_tally(&self) -> Result<(), StoreError> {
+        if self.meta.get(TALLY_KEY)?.is_none() {
+            self.put_tally(self.recount())?;
+        }
+        Ok(())
     }
 
     /// Makes everything written so far durable: blob segments first, then the sled entries
@@ -1179,6 +1266,22 @@ impl Store {
         self.meta.insert(SCHEMA_KEY, v.as_bytes()).unwrap();
         self.db.flush().unwrap();
     }
+}
+
+/// Adds `delta` to the tally in `meta`, inside a transaction.
+fn add_to_tally(
+    meta: &TransactionalTree,
+    delta: Tally,
+) -> Result<(), ConflictableTransactionError<StoreError>> {
+    if delta.is_zero() {
+        return Ok(());
+    }
+    let now = meta
+        .get(TALLY_KEY)?
+        .and_then(|v| Tally::from_bytes(&v))
+        .unwrap_or_default();
+    meta.set(TALLY_KEY, &now.plus(delta).to_bytes());
+    Ok(())
 }
 
 /// A `prints` value.
@@ -1256,6 +1359,70 @@ mod tests {
             near: c.near.clone(),
             chars: c.chars,
         }
+    }
+
+    #[test]
+    fn the_tally_follows_every_write_and_verify_repairs_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (run, _) = store.begin_run(false).unwrap();
+        let p = CanonicalPolicy::default();
+        let posts = [
+            candidate("http://a.test/1", "a.test", 1),
+            candidate("http://b.test/9", "b.test", 1),
+            candidate("http://a.test/2", "a.test", 2),
+            // The same URL and text again in the same run adds nothing.
+            candidate("http://a.test/2", "a.test", 2),
+            // Another text at a known URL: a sighting and (without a near match) a record.
+            candidate("http://a.test/1", "a.test", 3),
+        ];
+        let ingests: Vec<Ingest> = posts.iter().map(|c| ingest_of(c, run.id)).collect();
+        let refs: Vec<&Ingest> = ingests.iter().collect();
+        store
+            .ingest_batch(
+                &refs[..2],
+                NearBounds::ANY,
+                |i, _, found| best_near_of(&posts[i], found),
+                |i, e, n| admit(e, n, &posts[i], &p),
+            )
+            .unwrap();
+        for (c, i) in posts.iter().zip(&ingests).skip(2) {
+            store
+                .ingest(
+                    i,
+                    |_, found| best_near_of(c, found),
+                    |e, n| admit(e, n, c, &p),
+                )
+                .unwrap();
+        }
+        let hub = UrlState::new("http://a.test/", Outcome::Hub, run.id, Some(200), 0);
+        store.put_url_state(&hub).unwrap();
+        store.put_url_state(&hub).unwrap();
+        let tally = store.stored_tally().unwrap().unwrap();
+        assert_eq!(tally, store.recount());
+        assert_eq!((tally.records, tally.urls), (3, 4));
+        let c = store.counts();
+        assert_eq!((c.records, c.sightings, c.urls), (3, tally.sightings, 4));
+        // A wrong tally is found and recounted.
+        let fp = crate::config::Settings::load(None, &Default::default())
+            .unwrap()
+            .fingerprinter;
+        let tally_problem = |r: &VerifyReport| r.problems.iter().any(|p| p.check == "tally");
+        assert!(!tally_problem(&store.verify(&fp).unwrap()));
+        store.put_tally(Tally::default()).unwrap();
+        let report = store.verify(&fp).unwrap();
+        assert!(tally_problem(&report));
+        assert!(report
+            .problems
+            .iter()
+            .all(|p| p.check != "tally" || p.repairable));
+        assert!(store.repair_indexes().unwrap().tally_recounted);
+        assert_eq!(store.stored_tally().unwrap(), Some(tally));
+        // A store from before the tally is counted when opened.
+        store.meta.remove(TALLY_KEY).unwrap();
+        drop(store);
+        let store = Store::open_existing(dir.path()).unwrap();
+        assert_eq!(store.stored_tally().unwrap(), Some(tally));
     }
 
     #[test]

@@ -101,6 +101,7 @@ const REPAIRABLE: &[&str] = &[
     "search_doc_mismatch",
     "frontier_finished",
     "frontier_unseen",
+    "tally",
 ];
 
 /// What [`Store::repair_indexes`] changed.
@@ -119,6 +120,8 @@ pub struct RepairReport {
     pub frontier_trees_dropped: u64,
     /// Queued or in-flight URLs added to their run's seen set.
     pub seen_marks_added: u64,
+    /// Whether the store's totals were recounted (they disagreed with the trees).
+    pub tally_recounted: bool,
 }
 
 fn hex_key(key: &[u8]) -> String {
@@ -176,7 +179,25 @@ impl Store {
         self.verify_near_index(&mut r)?;
         self.verify_search(&mut r)?;
         self.verify_frontiers(&mut r)?;
+        self.verify_tally(&mut r)?;
         Ok(r)
+    }
+
+    /// The store's totals against its trees.
+    fn verify_tally(&self, r: &mut VerifyReport) -> Result<(), StoreError> {
+        let actual = self.recount();
+        match self.stored_tally()? {
+            Some(t) if t == actual => {}
+            stored => r.push(
+                "tally",
+                "meta",
+                format!(
+                    "the store's totals say {} but its trees hold {actual:?}",
+                    stored.map_or("nothing".to_string(), |t| format!("{t:?}"))
+                ),
+            ),
+        }
+        Ok(())
     }
 
     fn verify_records(&self, fp: &Fingerprinter, r: &mut VerifyReport) -> Result<(), StoreError> {
@@ -643,6 +664,12 @@ impl Store {
                     }
                 }
             }
+        }
+        // Totals.
+        let actual = self.recount();
+        if self.stored_tally()? != Some(actual) {
+            self.put_tally(actual)?;
+            out.tally_recounted = true;
         }
         self.db.flush()?;
         Ok(out)
