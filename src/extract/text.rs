@@ -118,7 +118,8 @@ pub fn guess_language<S: AsRef<str>>(paragraphs: &[S]) -> Option<String> {
     let (mut cjk, mut latin) = (0usize, 0usize);
     for p in paragraphs {
         for c in p.as_ref().chars() {
-            if is_cjk(c) && c.is_alphabetic() {
+            // Unified ideographs first: most of the text, and no Unicode table lookup.
+            if ('\u{4E00}'..='\u{9FFF}').contains(&c) || (is_cjk(c) && c.is_alphabetic()) {
                 cjk += 1;
             } else if c.is_ascii_alphabetic() {
                 latin += 1;

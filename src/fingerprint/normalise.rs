@@ -312,6 +312,13 @@ fn is_punctuation(c: char) -> bool {
         || matches!(c, '\u{3000}'..='\u{303F}' | '\u{2010}'..='\u{2027}' | '\u{FE10}'..='\u{FE6F}' | '·')
 }
 
+/// Whether `c` is a CJK character that is a letter or digit (`is_cjk(c) &&
+/// c.is_alphanumeric()`). Unified ideographs, most of any Chinese text, are answered by a range
+/// check: for them the Unicode property lookup (a binary search) was 2% of a crawl's CPU.
+pub fn is_cjk_alphanumeric(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c) || (is_cjk(c) && c.is_alphanumeric())
+}
+
 /// CJK ideographs, kana, hangul and CJK punctuation: scripts written without spaces.
 pub fn is_cjk(c: char) -> bool {
     matches!(c,
@@ -332,6 +339,18 @@ pub fn is_cjk(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ideograph_shortcut_agrees_with_the_unicode_tables() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            assert_eq!(
+                is_cjk_alphanumeric(c),
+                is_cjk(c) && c.is_alphanumeric(),
+                "U+{:04X}",
+                u32::from(c)
+            );
+        }
+    }
 
     /// Every character `simple_nfkc` maps: its mapping is its NFKC form, a single starter.
     fn simple_chars() -> impl Iterator<Item = (char, char)> {

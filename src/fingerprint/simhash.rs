@@ -17,7 +17,7 @@
 //! Everything here is pure and platform-independent (integer arithmetic, a fixed hash), so
 //! the fingerprints can be stored and compared across runs and machines.
 
-use super::normalise::is_cjk;
+use super::normalise::{is_cjk, is_cjk_alphanumeric};
 
 /// Shingle length, in characters, for CJK text. Five characters keep the generator's and the
 /// wires' stock phrases (`从中长期看，行业基本面依然稳健`) from making unrelated reports look
@@ -166,8 +166,10 @@ pub fn shingles<S: AsRef<str>>(paragraphs: &[S]) -> Vec<u64> {
         let p = p.as_ref();
         let mut word_start: Option<usize> = None;
         for (i, c) in p.char_indices() {
-            let ideograph = is_cjk(c) && c.is_alphanumeric();
-            let wordish = !ideograph && c.is_alphanumeric();
+            let ideograph = is_cjk_alphanumeric(c);
+            // A CJK character is never part of a word (and the test is cheap): asking first
+            // spares CJK punctuation a second property lookup.
+            let wordish = !ideograph && !is_cjk(c) && c.is_alphanumeric();
             if !wordish {
                 if let Some(s) = word_start.take() {
                     tokens.push(Token::Word(&p[s..i]));
