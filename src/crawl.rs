@@ -1617,12 +1617,18 @@ fn spawn_writer(
                     }
                     frontier.push_links(w.links)?;
                     for url in w.depth_skipped {
+                        // The outcome before the seen mark: a kill between the two leaves the
+                        // URL unseen, to be found and recorded again on resume. The other
+                        // order could leave it seen in this run and never given an outcome.
+                        if frontier.is_seen(&url)? {
+                            continue;
+                        }
+                        let outcome = Outcome::Skipped {
+                            reason: "max_depth".into(),
+                        };
+                        let state = UrlState::new(url.as_str(), outcome, run.id, None, 0);
+                        store.put_url_state(&state)?;
                         if frontier.mark_seen(&url)? {
-                            let outcome = Outcome::Skipped {
-                                reason: "max_depth".into(),
-                            };
-                            let state = UrlState::new(url.as_str(), outcome, run.id, None, 0);
-                            store.put_url_state(&state)?;
                             summary.count(&host_of(url.as_str()), &state.outcome);
                         }
                     }

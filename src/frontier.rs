@@ -48,6 +48,8 @@ pub trait Frontier: Send {
     /// Marks `url` as seen without queueing it (it was decided on some other way). Returns
     /// false when it had been seen already.
     fn mark_seen(&mut self, url: &Url) -> Result<bool, FrontierError>;
+    /// Whether `url` was seen (queued or marked) in this run.
+    fn is_seen(&mut self, url: &Url) -> Result<bool, FrontierError>;
     /// Queues an entry unless its URL was seen before in this run. Returns whether it was new.
     fn push(&mut self, entry: Entry) -> Result<bool, FrontierError>;
     /// Queues an in-flight entry again (a retry, or one put back over a limit).

@@ -160,6 +160,12 @@ fn a_copy_a_worker_answers_itself_still_records_its_url_for_revisions() {
     .unwrap();
     let mut claims = cluster.claims();
     let mut frontier = cluster.frontier(store);
+    // The cluster's seen set answers as the store's does (a page too deep to fetch is
+    // recorded, then marked seen).
+    let deep = url::Url::parse("http://origin.test/deep").unwrap();
+    assert!(!frontier.is_seen(&deep).unwrap());
+    assert!(frontier.mark_seen(&deep).unwrap());
+    assert!(frontier.is_seen(&deep).unwrap() && !frontier.mark_seen(&deep).unwrap());
     let network = Network::generate(5, 2);
     let a = &network.articles()[0];
     let first = candidate(

@@ -291,6 +291,20 @@ impl RedisFrontier {
 }
 
 impl Frontier for RedisFrontier {
+    fn is_seen(&mut self, url: &Url) -> Result<bool, FrontierError> {
+        let key = format!("{}seen", self.prefix);
+        let member: i64 = self
+            .conn
+            .run(|con| {
+                redis::cmd("SISMEMBER")
+                    .arg(&key)
+                    .arg(url.as_str())
+                    .query(con)
+            })
+            .map_err(err)?;
+        Ok(member == 1)
+    }
+
     fn mark_seen(&mut self, url: &Url) -> Result<bool, FrontierError> {
         let key = format!("{}seen", self.prefix);
         let added: i64 = self

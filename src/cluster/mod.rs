@@ -778,6 +778,12 @@ impl AnyFrontier {
 }
 
 impl Frontier for AnyFrontier {
+    fn is_seen(&mut self, url: &Url) -> Result<bool, FrontierError> {
+        match self {
+            AnyFrontier::Local(f) => f.is_seen(url),
+            AnyFrontier::Cluster(f) => f.is_seen(url),
+        }
+    }
     fn mark_seen(&mut self, url: &Url) -> Result<bool, FrontierError> {
         match self {
             AnyFrontier::Local(f) => f.mark_seen(url),

@@ -215,6 +215,18 @@ fn flatten(e: TransactionError<StoreError>) -> StoreError {
 }
 
 impl Frontier for SledFrontier {
+    fn is_seen(&mut self, url: &Url) -> Result<bool, FrontierError> {
+        let url = url.as_str().as_bytes();
+        if self.known.contains(url) {
+            return Ok(true);
+        }
+        let seen = self.seen.contains_key(url)?;
+        if seen {
+            self.known.add(url);
+        }
+        Ok(seen)
+    }
+
     fn mark_seen(&mut self, url: &Url) -> Result<bool, FrontierError> {
         let url = url.as_str().as_bytes();
         if self.known.contains(url) {
@@ -406,8 +418,13 @@ mod tests {
             assert!(!f.mark_seen(&url(i)).unwrap(), "{i} was seen");
             assert!(!f.push(e(url(i).as_str())).unwrap(), "{i} was seen");
         }
+        assert!(f.is_seen(&url(n - 1)).unwrap());
+        assert!(!f
+            .is_seen(&Url::parse("http://a.test/never").unwrap())
+            .unwrap());
         // A second handle on the same run (the scheduler's and the writer's) agrees.
         let mut other = store.frontier(RunId(1)).unwrap();
+        assert!(other.is_seen(&url(5)).unwrap());
         assert!(!other.push(e(url(3).as_str())).unwrap());
         assert!(other.push(e("http://a.test/new")).unwrap());
         assert!(!f.push(e("http://a.test/new")).unwrap());
