@@ -15,7 +15,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use sled::transaction::{ConflictableTransactionError, Transactional};
 use url::Url;
 
 use super::{decode, encode, StoreError};
@@ -196,7 +196,7 @@ impl SledFrontier {
                 i.remove(entry.url.as_str().as_bytes())?;
                 Ok::<_, ConflictableTransactionError<StoreError>>(())
             })
-            .map_err(flatten)?;
+            .map_err(StoreError::from)?;
         Ok(())
     }
 
@@ -204,13 +204,6 @@ impl SledFrontier {
         // A poisoned lock means another thread panicked mid-update of plain counters; the
         // counts are still a usable hint (the trees are the truth).
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-fn flatten(e: TransactionError<StoreError>) -> StoreError {
-    match e {
-        TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => StoreError::Sled(e),
     }
 }
 

@@ -138,6 +138,16 @@ pub enum StoreError {
     Sled(#[from] sled::Error),
 }
 
+/// A failed transaction is the error it aborted with, or sled's own.
+impl From<TransactionError<StoreError>> for StoreError {
+    fn from(e: TransactionError<StoreError>) -> StoreError {
+        match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => StoreError::Sled(e),
+        }
+    }
+}
+
 /// What a near-duplicate candidate must satisfy for the store to read its fingerprint: the
 /// near-duplicate policy's bounds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -640,10 +650,7 @@ impl Store {
                 Ok((out, added))
             },
         );
-        let (out, added) = result.map_err(|e| match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => StoreError::Sled(e),
-        })?;
+        let (out, added) = result.map_err(StoreError::from)?;
         // Indexed once committed, so the index never names a text the store lacks.
         let mut index = self.near.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(index) = index.as_mut() {
@@ -916,10 +923,7 @@ impl Store {
                     Ok::<_, ConflictableTransactionError<StoreError>>(())
                 },
             )
-            .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => StoreError::Sled(e),
-            })?;
+            .map_err(StoreError::from)?;
         // The in-memory band index (if built) does not know these prints: rebuild on demand.
         *self.near.lock().unwrap_or_else(PoisonError::into_inner) = None;
         Ok(())
@@ -1061,10 +1065,7 @@ impl Store {
                 urls.set(url, value.as_slice());
                 Ok::<_, ConflictableTransactionError<StoreError>>(())
             })
-            .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => StoreError::Sled(e),
-            })
+            .map_err(StoreError::from)
     }
 
     /// The state of one normalised URL.
