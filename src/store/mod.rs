@@ -1244,7 +1244,11 @@ impl Store {
     /// Counts a store written before the tally existed (once; a new store counts nothing).
     fn ensure_tally(&self) -> Result<(), StoreError> {
         if self.meta.get(TALLY_KEY)?.is_none() {
-            self.put_tally(self.recount())?;
+            // Best effort, like the holder file: a store that cannot be written to can still
+            // be queried, and `counts` then counts by scanning.
+            if let Err(e) = self.put_tally(self.recount()) {
+                tracing::debug!(error = %e, "could not record the store's totals");
+            }
         }
         Ok(())
     }
