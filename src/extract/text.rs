@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use ego_tree::NodeId;
 use scraper::{ElementRef, Node};
 
-use crate::fingerprint::normalise::is_cjk;
+use crate::fingerprint::normalise::{is_cjk, is_unified_ideograph};
 
 /// Elements whose boundaries are line breaks.
 fn is_block(name: &str) -> bool {
@@ -119,7 +119,7 @@ pub fn guess_language<S: AsRef<str>>(paragraphs: &[S]) -> Option<String> {
     for p in paragraphs {
         for c in p.as_ref().chars() {
             // Unified ideographs first: most of the text, and no Unicode table lookup.
-            if ('\u{4E00}'..='\u{9FFF}').contains(&c) || (is_cjk(c) && c.is_alphabetic()) {
+            if is_unified_ideograph(c) || (is_cjk(c) && c.is_alphabetic()) {
                 cjk += 1;
             } else if c.is_ascii_alphabetic() {
                 latin += 1;

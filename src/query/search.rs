@@ -23,6 +23,7 @@ use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
 use super::QueryError;
+use crate::fingerprint::normalise::is_unified_ideograph;
 use crate::model::{Record, RecordId};
 use crate::store::search::DocList;
 use crate::store::{Store, StoreError};
@@ -56,7 +57,7 @@ fn is_word_char(c: char) -> bool {
 fn fold_char(c: char, out: &mut impl FnMut(char)) {
     if c.is_ascii() {
         out(c.to_ascii_lowercase());
-    } else if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+    } else if is_unified_ideograph(c) {
         out(c);
     } else {
         for n in std::iter::once(c).nfkc() {

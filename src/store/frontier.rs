@@ -231,15 +231,12 @@ impl Frontier for SledFrontier {
     }
 
     fn push(&mut self, entry: Entry) -> Result<bool, FrontierError> {
+        // Most links point at pages seen already: a read (or the cache) settles those
+        // without a write.
+        if self.is_seen(&entry.url)? {
+            return Ok(false);
+        }
         let url = entry.url.as_str().as_bytes();
-        // Most links point at pages seen already: a read settles those without a write.
-        if self.known.contains(url) {
-            return Ok(false);
-        }
-        if self.seen.contains_key(url)? {
-            self.known.add(url);
-            return Ok(false);
-        }
         // Queued before marked seen. sled recovers a prefix of the writes, so a kill between
         // the two leaves an entry queued and unseen (fetched again if found again: ingest is
         // idempotent within a run). The other order could leave it seen and never queued,

@@ -785,11 +785,10 @@ impl Store {
         }
         let mut sighting = ingest.sighting.clone();
         sighting.record = record.id;
-        let mut key = Vec::with_capacity(32);
-        key.extend_from_slice(&record.id.0);
-        key.extend_from_slice(&sighting.run.0.to_be_bytes());
-        key.extend_from_slice(&seq.to_be_bytes());
-        t.sightings.set(key, encode(&sighting));
+        t.sightings.set(
+            sighting_key(record.id, sighting.run, seq),
+            encode(&sighting),
+        );
         *tally = tally.plus(Tally {
             records: u64::from(new_record),
             sightings: 1,
@@ -900,11 +899,7 @@ impl Store {
                         hashes.set(&m.hash.0, &record.id.0);
                     }
                     for (s, seq) in sightings.iter().zip(&seqs) {
-                        let mut key = Vec::with_capacity(32);
-                        key.extend_from_slice(&record.id.0);
-                        key.extend_from_slice(&s.run.0.to_be_bytes());
-                        key.extend_from_slice(&seq.to_be_bytes());
-                        sightings_t.set(key, encode(s));
+                        sightings_t.set(sighting_key(record.id, s.run, *seq), encode(s));
                     }
                     for (hash, print) in prints {
                         prints_t.set(&hash.0, print.to_bytes());
@@ -1204,11 +1199,9 @@ impl Store {
     pub fn counts(&self) -> Counts {
         // A tally that cannot be read (written by a newer build, say) is counted afresh.
         let tally = self
-            .meta
-            .get(TALLY_KEY)
+            .stored_tally()
             .ok()
             .flatten()
-            .and_then(|v| Tally::from_bytes(&v))
             .unwrap_or_else(|| self.recount());
         Counts {
             records: tally.records,
@@ -1271,6 +1264,15 @@ impl Store {
         self.meta.insert(SCHEMA_KEY, v.as_bytes()).unwrap();
         self.db.flush().unwrap();
     }
+}
+
+/// A `sightings` key: record id ‖ run ‖ seq, so a record's sightings are one range, in order.
+fn sighting_key(record: RecordId, run: RunId, seq: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(32);
+    key.extend_from_slice(&record.0);
+    key.extend_from_slice(&run.0.to_be_bytes());
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
 }
 
 /// Adds `delta` to the tally in `meta`, inside a transaction.
