@@ -221,3 +221,55 @@ fn different_flashes_with_identical_long_boilerplate_stay_apart() {
     assert_eq!(o, Outcome::New { record: rb.id });
     assert_eq!(store.counts().records, 2);
 }
+
+#[test]
+fn copies_join_the_same_way_when_the_band_index_has_moved_to_disk() {
+    let s = settings("");
+    let unrelated = post(
+        "http://other.test/x/9.html",
+        "港口因风暴关闭三天",
+        &["受强风暴影响，本市港口自周一起关闭三天，渡轮全部停航，海事部门正在检查防波堤和灯塔的受损情况，预计周四恢复通航。"],
+    );
+    let mirror = post(
+        "http://mirror.test/a/1.html",
+        "华信科技前三季度营收增长23.4%（转载）",
+        &[STORY[0], STORY[1], STORY[2], "（文章来源：演示日报）"],
+    );
+    let origin = post(
+        "http://origin.test/news?id=1",
+        "华信科技前三季度营收增长23.4%",
+        &STORY,
+    );
+    // 0: on disk from the first text; 1: moves to disk while the run goes on.
+    for in_memory in [0, 1] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path())
+            .unwrap()
+            .with_near_memory_texts(in_memory);
+        archive(&store, &s, &unrelated, 0);
+        let (first, _) = archive(&store, &s, &mirror, 30);
+        let (r, o) = archive(&store, &s, &origin, 60);
+        assert_eq!(o, Outcome::NearDuplicate { of: first.id }, "{in_memory}");
+        assert_eq!(r.members.len(), 2);
+        assert_eq!(store.counts().records, 2);
+        // The scratch files have no name: the store's directory holds only the store.
+        drop(store);
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.starts_with(".tmp")), "{names:?}");
+
+        // A new process rebuilds the index from the stored fingerprints, straight to disk,
+        // and a third copy still finds the record.
+        let store = Store::open(dir.path()).unwrap().with_near_memory_texts(0);
+        let third = post(
+            "http://other.test/b/2.html",
+            "华信科技营收增长",
+            &[STORY[0], STORY[1], STORY[3]],
+        );
+        let (r, o) = archive(&store, &s, &third, 90);
+        assert_eq!(o, Outcome::NearDuplicate { of: first.id }, "{in_memory}");
+        assert_eq!(r.members.len(), 3);
+    }
+}

@@ -139,6 +139,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
                 StoreError::Sled(_)
                 | StoreError::Corrupt { .. }
                 | StoreError::Blob(_)
+                | StoreError::NearIndex { .. }
                 | StoreError::Locked { .. } => 1,
                 _ => 2,
             };

@@ -136,6 +136,14 @@ pub enum StoreError {
     /// Any other sled failure.
     #[error("store I/O: {0}")]
     Sled(#[from] sled::Error),
+    /// The near-duplicate index's scratch files could not be created, read or written.
+    #[error("near-duplicate index scratch files in {path}: {cause} (they need free space beside the store)")]
+    NearIndex {
+        /// Store path (the files live in it, unnamed).
+        path: PathBuf,
+        /// OS error.
+        cause: std::io::Error,
+    },
 }
 
 /// A failed transaction is the error it aborted with, or sled's own.
@@ -237,6 +245,8 @@ pub struct Store {
     versions: sled::Tree,
     /// Built on the first lookup (see [`near`]); shared by clones, used by the single writer.
     near: Arc<Mutex<Option<near::NearIndex>>>,
+    /// Texts the band index holds in memory before it moves to scratch files.
+    near_memory_texts: usize,
 }
 
 impl std::fmt::Debug for Store {
@@ -286,7 +296,7 @@ impl Store {
     }
 
     fn open_dir(path: &Path) -> Result<Store, StoreError> {
-        Self::open_dir_with(path, 16 * 1024 * 1024)
+        Self::open_dir_with(path, 8 * 1024 * 1024)
     }
 
     fn open_dir_with(path: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
@@ -353,6 +363,7 @@ impl Store {
             prints: tree("prints")?,
             versions: tree("versions")?,
             near: Arc::default(),
+            near_memory_texts: near::MEMORY_TEXTS,
             db,
         };
         // Schema 2 kept the band index on disk; it is derived data, now held in memory.
@@ -641,7 +652,9 @@ impl Store {
                     )?;
                     if let (true, Some(print)) = (new_text, &ingest.near) {
                         let doc = near::Doc::new(ingest.hash, record.id, print);
-                        batch.insert(doc, print);
+                        batch
+                            .insert(doc, print)
+                            .map_err(|e| ConflictableTransactionError::Abort(self.near_error(e)))?;
                         added.push((doc, print));
                     }
                     out.push((record, outcome));
@@ -653,9 +666,15 @@ impl Store {
         let (out, added) = result.map_err(StoreError::from)?;
         // Indexed once committed, so the index never names a text the store lacks.
         let mut index = self.near.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(index) = index.as_mut() {
+        if let Some(built) = index.as_mut() {
             for (doc, print) in added {
-                index.insert(doc, print);
+                if let Err(e) = built.insert(doc, print) {
+                    // The batch is committed; only the derived index is behind. Drop it: the
+                    // next ingest rebuilds it from `prints`, or reports why it cannot.
+                    tracing::warn!(error = %self.near_error(e), "near-duplicate index dropped; it is rebuilt on the next ingest");
+                    *index = None;
+                    break;
+                }
             }
         }
         Ok(out)
@@ -835,8 +854,14 @@ impl Store {
         bounds: NearBounds,
         batch: &near::NearIndex,
     ) -> Result<Vec<NearCandidate>, ConflictableTransactionError<StoreError>> {
-        let mut docs = self.indexed_candidates(print, bounds);
-        docs.extend(batch.candidates(print, bounds, MAX_PER_BAND));
+        let mut docs = self
+            .indexed_candidates(print, bounds)
+            .map_err(ConflictableTransactionError::Abort)?;
+        docs.extend(
+            batch
+                .candidates(print, bounds, MAX_PER_BAND)
+                .map_err(|e| ConflictableTransactionError::Abort(self.near_error(e)))?,
+        );
         let mut out = Vec::with_capacity(docs.len());
         for doc in docs {
             if let Some(v) = t.prints.get(doc.hash.0)? {
@@ -948,8 +973,8 @@ impl Store {
 
     /// Stored content hashes that share at least one band key with `print` and whose simhash
     /// and sketch are within `bounds`, with their records and fingerprints: the candidates a
-    /// near-duplicate check looks at. The band index is in memory (built on first use from
-    /// `prints`), so far candidates are dropped without reading their fingerprint, and at most
+    /// near-duplicate check looks at. The band index is built on first use from `prints` (in
+    /// memory, then in scratch files), so far candidates are dropped without reading their fingerprint, and at most
     /// a bounded number of entries is read per band, so a bucket of generic text cannot make
     /// lookups grow with the store.
     pub fn near_candidates(
@@ -958,7 +983,7 @@ impl Store {
         bounds: NearBounds,
     ) -> Result<Vec<NearCandidate>, StoreError> {
         self.ensure_near_index()?;
-        let docs = self.indexed_candidates(print, bounds);
+        let docs = self.indexed_candidates(print, bounds)?;
         let mut out = Vec::with_capacity(docs.len());
         for doc in docs {
             if let Some(p) = self.near_print(&doc.hash)? {
@@ -973,12 +998,34 @@ impl Store {
     }
 
     /// The in-memory band index's candidates for `print` (none if it is not built).
-    fn indexed_candidates(&self, print: &NearPrint, bounds: NearBounds) -> Vec<near::Doc> {
+    fn indexed_candidates(
+        &self,
+        print: &NearPrint,
+        bounds: NearBounds,
+    ) -> Result<Vec<near::Doc>, StoreError> {
         let index = self.near.lock().unwrap_or_else(PoisonError::into_inner);
-        index
-            .as_ref()
-            .map(|i| i.candidates(print, bounds, MAX_PER_BAND))
-            .unwrap_or_default()
+        match index.as_ref() {
+            Some(i) => i
+                .candidates(print, bounds, MAX_PER_BAND)
+                .map_err(|e| self.near_error(e)),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn near_error(&self, cause: std::io::Error) -> StoreError {
+        StoreError::NearIndex {
+            path: self.path.clone(),
+            cause,
+        }
+    }
+
+    /// Sets how many texts the near-duplicate index holds in memory before it moves to
+    /// unnamed scratch files in the store's directory (default 8,192, about 6 MiB). More is
+    /// faster for large crawls and costs about 0.7 KiB per text; 0 puts it on disk at once.
+    /// Takes effect when the index is next built (the first ingest of a process).
+    pub fn with_near_memory_texts(mut self, texts: usize) -> Store {
+        self.near_memory_texts = texts;
+        self
     }
 
     /// Builds the in-memory band index if this process has not yet.
@@ -993,7 +1040,7 @@ impl Store {
     /// The band index over every stored fingerprint.
     fn build_near_index(&self) -> Result<near::NearIndex, StoreError> {
         let started = std::time::Instant::now();
-        let mut index = near::NearIndex::default();
+        let mut index = near::NearIndex::spilling(&self.path, self.near_memory_texts);
         for kv in self.prints.iter() {
             let (k, v) = kv?;
             let (Ok(hash), Ok(print)) = (<[u8; 32]>::try_from(&k[..]), NearPrint::from_bytes(&v))
@@ -1011,13 +1058,16 @@ impl Store {
             let Ok(record) = <[u8; 16]>::try_from(&record[..]) else {
                 continue;
             };
-            index.insert(
-                near::Doc::new(ContentHash(hash), RecordId(record), &print),
-                &print,
-            );
+            index
+                .insert(
+                    near::Doc::new(ContentHash(hash), RecordId(record), &print),
+                    &print,
+                )
+                .map_err(|e| self.near_error(e))?;
         }
         tracing::debug!(
             texts = index.len(),
+            on_disk = index.on_disk(),
             ms = started.elapsed().as_millis() as u64,
             "near-duplicate index built"
         );

@@ -1,4 +1,4 @@
-//! The near-duplicate candidate index, in memory.
+//! The near-duplicate candidate index: in memory while small, then in scratch files.
 //!
 //! Every stored text's [`NearPrint`] yields band keys; two texts that share one of its 32
 //! MinHash band keys are candidates. The keys used to live in a sled tree (36
@@ -9,12 +9,26 @@
 //! sled (`prints`), so the index is derived data: it is rebuilt from `prints` and `hashes`
 //! the first time a process ingests a new text.
 //!
-//! Memory: about 0.6 KiB per distinct text (a 4-byte chain link and a hash-table entry per
-//! band, plus the text's hash, record, simhash and a 128-byte MinHash sketch), e.g. ~60 MiB
-//! for 100,000 texts.
+//! Memory: about 0.7 KiB per distinct text in memory (a 4-byte chain link and a hash-table
+//! entry per band, plus the text's hash, record, simhash and a 128-byte MinHash sketch), which
+//! was most of what made a crawl's memory grow with the store. So the store's index keeps
+//! only its newest texts in memory (up to [`MEMORY_TEXTS`]) and moves older ones, in bulk, to
+//! three unlinked scratch files in the store's directory ([`Disk`]): the same chains, read with
+//! `pread`, so the kernel caches their pages outside the process's resident memory (an `mmap`
+//! would count in it). One write per file and per touched table moves a whole batch of texts;
+//! writing each text's 32 heads as it came cost 40% more ingest time at 100,000 records. A
+//! one-byte-per-head bitmap in memory says which digests may be on disk, so a text that shares
+//! no band with anything (most of them) is looked up and added without a read, and every
+//! text's simhash stays in memory (8 bytes) so that far candidates cost no read. The files are
+//! derived data with no name: a crash leaves nothing behind, and the next process rebuilds
+//! them from `prints` as it rebuilds the memory index.
 
 use std::collections::HashMap;
+use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
 
 use super::NearBounds;
 use crate::fingerprint::simhash::{mix64, BandKey};
@@ -79,10 +93,34 @@ fn sketch_jaccard(a: &[u8; SKETCH_BYTES], b: &[u8; SKETCH_BYTES]) -> f64 {
     (share - 1.0 / 256.0) / (255.0 / 256.0)
 }
 
+/// Texts the store's index holds in memory before it moves them to scratch files: about
+/// 6 MiB.
+pub(crate) const MEMORY_TEXTS: usize = 8_192;
+
 /// Band key digest → the latest slot (`doc * KEYS + band`) with that digest, and for every
-/// slot the previous slot with the same digest.
+/// slot the previous slot with the same digest. The newest texts' chains are in memory
+/// (`recent`), older ones in scratch files once the index may and does outgrow its memory
+/// share; a chain runs from memory into the files.
 #[derive(Debug, Default)]
 pub(crate) struct NearIndex {
+    /// Texts numbered from `disk`'s count on, in memory.
+    recent: Memory,
+    disk: Option<Disk>,
+    /// Where and when texts move to disk; `None` keeps them in memory (a transaction's
+    /// batch, which holds a few texts).
+    spill: Option<Spill>,
+}
+
+/// Where texts move to disk, and how many stay in memory.
+#[derive(Debug)]
+struct Spill {
+    dir: PathBuf,
+    after: usize,
+}
+
+/// Chains in memory.
+#[derive(Debug, Default)]
+struct Memory {
     docs: Vec<Doc>,
     heads: HashMap<u32, u32, BuildHasherDefault<Digested>>,
     next: Vec<u32>,
@@ -94,6 +132,15 @@ fn index_keys(print: &NearPrint) -> impl Iterator<Item = BandKey> {
         .band_keys()
         .into_iter()
         .skip(crate::fingerprint::simhash::SIMHASH_BANDS)
+}
+
+/// The digests of a print's [`KEYS`] band keys, in band order.
+fn digests(print: &NearPrint) -> [u32; KEYS] {
+    let mut out = [0u32; KEYS];
+    for (o, key) in out.iter_mut().zip(index_keys(print)) {
+        *o = digest(key);
+    }
+    out
 }
 
 /// The hasher of the chain heads: their keys are [`digest`]s, already well mixed, so
@@ -122,7 +169,7 @@ impl Hasher for Digested {
 /// A 32-bit digest of a band key. Two keys with the same digest only make a false candidate,
 /// which the distance and Jaccard checks reject, so 32 bits are plenty. A MinHash band key
 /// is its band number and a 32-bit hash of the band's rows already: mixing the two is
-/// enough (the index lives in memory only, so the digest is free to change).
+/// enough (the index is never kept across processes, so the digest is free to change).
 fn digest(key: BandKey) -> u32 {
     let bytes = key.bytes();
     let mut word = [0u8; 8];
@@ -131,70 +178,455 @@ fn digest(key: BandKey) -> u32 {
 }
 
 impl NearIndex {
-    /// Texts indexed.
-    pub fn len(&self) -> usize {
-        self.docs.len()
+    /// An index that keeps its newest `after` texts in memory and moves older ones to
+    /// scratch files in `dir`.
+    pub fn spilling(dir: &Path, after: usize) -> NearIndex {
+        NearIndex {
+            spill: Some(Spill {
+                dir: dir.to_path_buf(),
+                after,
+            }),
+            ..NearIndex::default()
+        }
     }
 
-    /// Adds a text. A text must be added once (the store adds it when its hash is new).
-    pub fn insert(&mut self, doc: Doc, print: &NearPrint) {
-        let Ok(number) = u32::try_from(self.docs.len()) else {
+    /// Texts on disk: the first number held in memory.
+    fn on_disk_count(&self) -> u32 {
+        self.disk.as_ref().map_or(0, |d| d.count)
+    }
+
+    /// Texts indexed.
+    pub fn len(&self) -> usize {
+        self.on_disk_count() as usize + self.recent.docs.len()
+    }
+
+    /// Whether some texts live in scratch files.
+    pub fn on_disk(&self) -> bool {
+        self.disk.is_some()
+    }
+
+    /// Adds a text. A text must be added once (the store adds it when its hash is new). An
+    /// error (the scratch files could not be read or written) leaves the index unusable:
+    /// drop it.
+    pub fn insert(&mut self, doc: Doc, print: &NearPrint) -> io::Result<()> {
+        let Ok(number) = u32::try_from(self.len()) else {
             // Beyond 4 billion / 32 texts the slots no longer fit: stop indexing rather than
             // corrupt the chains (such a text can still join by exact hash and by revision).
-            return;
+            return Ok(());
         };
-        let Some(base) = number.checked_mul(KEYS as u32) else {
-            return;
+        let Some(base) = number
+            .checked_mul(KEYS as u32)
+            .filter(|b| b.checked_add(KEYS as u32).is_some())
+        else {
+            return Ok(());
         };
-        self.docs.push(doc);
-        for (i, key) in index_keys(print).enumerate().take(KEYS) {
-            let slot = base + i as u32;
-            let previous = self.heads.insert(digest(key), slot).unwrap_or(NONE);
-            self.next.push(previous);
+        for (i, d) in digests(print).into_iter().enumerate() {
+            let previous = self.head(d)?;
+            self.recent.heads.insert(d, base + i as u32);
+            self.recent.next.push(previous);
+        }
+        self.recent.docs.push(doc);
+        if let Some(spill) = &self.spill {
+            if self.recent.docs.len() > spill.after {
+                let disk = match self.disk.take() {
+                    Some(disk) => disk,
+                    None => Disk::create(&spill.dir)?,
+                };
+                let disk = self.disk.insert(disk);
+                disk.append(&self.recent)?;
+                self.recent = Memory::default();
+            }
+        }
+        Ok(())
+    }
+
+    /// The latest slot with this digest.
+    fn head(&self, digest: u32) -> io::Result<u32> {
+        if let Some(slot) = self.recent.heads.get(&digest) {
+            return Ok(*slot);
+        }
+        match &self.disk {
+            Some(disk) => disk.head(digest),
+            None => Ok(NONE),
+        }
+    }
+
+    /// The slot before `slot` with the same digest.
+    fn next(&self, slot: u32) -> io::Result<u32> {
+        let first = self.on_disk_count() * KEYS as u32;
+        match (&self.disk, slot.checked_sub(first)) {
+            (_, Some(i)) => Ok(self.recent.next.get(i as usize).copied().unwrap_or(NONE)),
+            (Some(disk), None) => disk.next(slot),
+            (None, None) => Ok(NONE),
+        }
+    }
+
+    /// Text number `number`.
+    fn doc(&self, number: u32) -> io::Result<Option<Doc>> {
+        match (&self.disk, number.checked_sub(self.on_disk_count())) {
+            (_, Some(i)) => Ok(self.recent.docs.get(i as usize).copied()),
+            (Some(disk), None) => disk.doc(number),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// Text number `number`'s simhash.
+    fn simhash(&self, number: u32) -> Option<u64> {
+        match (&self.disk, number.checked_sub(self.on_disk_count())) {
+            (_, Some(i)) => self.recent.docs.get(i as usize).map(|d| d.simhash),
+            (Some(disk), None) => disk.simhashes.get(number as usize).copied(),
+            (None, None) => None,
         }
     }
 
     /// Texts sharing a band key with `print` (the newest `per_band` of each band), in index
-    /// order, at most `per_band` per band (a band shared by a great many texts is generic text, and reading
-    /// all of it would make lookups grow with the store), each text once, and only those whose
-    /// simhash is within `bounds.max_distance` and whose sketch does not rule out
-    /// `bounds.min_jaccard`.
-    pub fn candidates(&self, print: &NearPrint, bounds: NearBounds, per_band: usize) -> Vec<Doc> {
+    /// order, at most `per_band` per band (a band shared by a great many texts is generic
+    /// text, and reading all of it would make lookups grow with the store), each text once,
+    /// and only those whose simhash is within `bounds.max_distance` and whose sketch does not
+    /// rule out `bounds.min_jaccard`.
+    pub fn candidates(
+        &self,
+        print: &NearPrint,
+        bounds: NearBounds,
+        per_band: usize,
+    ) -> io::Result<Vec<Doc>> {
         let mine = sketch(print);
         let floor = bounds.min_jaccard - SKETCH_SLACK;
         // Every text reached through any band, each once: at most KEYS × per_band numbers,
         // so the walk's cost is bounded whatever the store holds.
         let mut reached: Vec<u32> = Vec::new();
-        for key in index_keys(print) {
-            let mut slot = self.heads.get(&digest(key)).copied().unwrap_or(NONE);
+        for d in digests(print) {
+            let mut slot = self.head(d)?;
             let mut walked = 0;
             while slot != NONE && walked < per_band {
                 walked += 1;
                 reached.push(slot / KEYS as u32);
-                slot = self.next.get(slot as usize).copied().unwrap_or(NONE);
+                slot = self.next(slot)?;
             }
         }
         reached.sort_unstable();
         reached.dedup();
         let mut out: Vec<Doc> = Vec::new();
         for number in reached {
-            let Some(doc) = self.docs.get(number as usize) else {
+            // The simhash is in memory for every text: far texts cost no read.
+            if self
+                .simhash(number)
+                .is_none_or(|h| (h ^ print.simhash).count_ones() > bounds.max_distance)
+            {
+                continue;
+            }
+            let Some(doc) = self.doc(number)? else {
                 continue;
             };
             if (doc.simhash ^ print.simhash).count_ones() <= bounds.max_distance
                 && (floor <= 0.0 || sketch_jaccard(&mine, &doc.sketch) >= floor)
             {
-                out.push(*doc);
+                out.push(doc);
             }
         }
+        Ok(out)
+    }
+}
+
+/// Bytes of a [`Doc`] in the scratch file: hash, record, simhash (LE), sketch.
+const DOC_BYTES: usize = 32 + 16 + 8 + SKETCH_BYTES;
+
+impl Doc {
+    fn to_bytes(self) -> [u8; DOC_BYTES] {
+        let mut out = [0u8; DOC_BYTES];
+        out[..32].copy_from_slice(&self.hash.0);
+        out[32..48].copy_from_slice(&self.record.0);
+        out[48..56].copy_from_slice(&self.simhash.to_le_bytes());
+        out[56..].copy_from_slice(&self.sketch);
         out
+    }
+
+    fn from_bytes(bytes: &[u8; DOC_BYTES]) -> Doc {
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(&bytes[..32]);
+        let mut record = [0u8; 16];
+        record.copy_from_slice(&bytes[32..48]);
+        let mut simhash = [0u8; 8];
+        simhash.copy_from_slice(&bytes[48..56]);
+        let mut sketch = [0u8; SKETCH_BYTES];
+        sketch.copy_from_slice(&bytes[56..]);
+        Doc {
+            hash: ContentHash(hash),
+            record: RecordId(record),
+            simhash: u64::from_le_bytes(simhash),
+            sketch,
+        }
+    }
+}
+
+/// The chains of the oldest texts in three unlinked scratch files: the texts ([`DOC_BYTES`]
+/// each, by number), the chain links (a little-endian u32 per slot), and the chain heads
+/// ([`Heads`]); plus a bitmap of the digests that may have a head on disk.
+#[derive(Debug)]
+struct Disk {
+    docs: File,
+    next: File,
+    heads: Heads,
+    /// Bit `digest & (len - 1)` is set for every digest with a head on disk: a clear bit
+    /// spares the read. At least [`FILTER_BITS_PER_HEAD`] bits per head.
+    filter: Vec<u64>,
+    /// Every text's simhash, by number (8 bytes a text): candidates too far are dropped
+    /// without reading their entry.
+    simhashes: Vec<u64>,
+    count: u32,
+}
+
+/// Filter bits per head on disk: about one digest in eight that is not on disk still costs
+/// a read, and the filter costs 32 bytes per text.
+const FILTER_BITS_PER_HEAD: u64 = 8;
+
+impl Disk {
+    fn create(dir: &Path) -> io::Result<Disk> {
+        Ok(Disk {
+            docs: tempfile::tempfile_in(dir)?,
+            next: tempfile::tempfile_in(dir)?,
+            heads: Heads {
+                file: tempfile::tempfile_in(dir)?,
+                end: 0,
+                tables: vec![Table::default(); TABLES],
+            },
+            filter: Vec::new(),
+            simhashes: Vec::new(),
+            count: 0,
+        })
+    }
+
+    /// Appends the texts of `recent`, numbered from `count` on: one write for their texts,
+    /// one for their links, one per touched heads table.
+    fn append(&mut self, recent: &Memory) -> io::Result<()> {
+        let added = u32::try_from(recent.docs.len()).map_err(io::Error::other)?;
+        let bytes: Vec<u8> = recent.docs.iter().flat_map(|d| d.to_bytes()).collect();
+        self.docs
+            .write_all_at(&bytes, u64::from(self.count) * DOC_BYTES as u64)?;
+        drop(bytes);
+        let bytes: Vec<u8> = recent.next.iter().flat_map(|n| n.to_le_bytes()).collect();
+        self.next
+            .write_all_at(&bytes, u64::from(self.count) * (KEYS * 4) as u64)?;
+        drop(bytes);
+        self.heads.merge(&recent.heads)?;
+        self.simhashes.extend(recent.docs.iter().map(|d| d.simhash));
+        self.count += added;
+        let heads = self.heads.len();
+        if (self.filter.len() as u64) * 64 < heads * FILTER_BITS_PER_HEAD {
+            let bits = (heads * FILTER_BITS_PER_HEAD)
+                .next_power_of_two()
+                .max(1 << 16);
+            self.filter = vec![0; (bits / 64) as usize];
+            self.heads.each_digest(|d| set_bit(&mut self.filter, d))?;
+        } else {
+            for d in recent.heads.keys() {
+                set_bit(&mut self.filter, *d);
+            }
+        }
+        Ok(())
+    }
+
+    fn head(&self, digest: u32) -> io::Result<u32> {
+        if !has_bit(&self.filter, digest) {
+            return Ok(NONE);
+        }
+        self.heads.get(digest)
+    }
+
+    fn next(&self, slot: u32) -> io::Result<u32> {
+        let mut word = [0u8; 4];
+        self.next.read_exact_at(&mut word, u64::from(slot) * 4)?;
+        Ok(u32::from_le_bytes(word))
+    }
+
+    fn doc(&self, number: u32) -> io::Result<Option<Doc>> {
+        if number >= self.count {
+            return Ok(None);
+        }
+        let mut bytes = [0u8; DOC_BYTES];
+        self.docs
+            .read_exact_at(&mut bytes, u64::from(number) * DOC_BYTES as u64)?;
+        Ok(Some(Doc::from_bytes(&bytes)))
+    }
+}
+
+fn set_bit(filter: &mut [u64], digest: u32) {
+    let bit = digest as usize & (filter.len() * 64 - 1);
+    filter[bit / 64] |= 1 << (bit % 64);
+}
+
+fn has_bit(filter: &[u64], digest: u32) -> bool {
+    if filter.is_empty() {
+        return false;
+    }
+    let bit = digest as usize & (filter.len() * 64 - 1);
+    filter[bit / 64] & (1 << (bit % 64)) != 0
+}
+
+/// Chain heads on disk: [`TABLES`] open-addressing tables (chosen by a digest's top bits),
+/// each a region of 8-byte entries (digest, slot + 1; 0 is empty) probed linearly from the
+/// digest's low bits. A merge rewrites each table it touches in one piece, in place, or at
+/// the end of the file at twice the size once it would be more than 7/10 full (the old
+/// region is left as garbage, at most as large as the live ones).
+#[derive(Debug)]
+struct Heads {
+    file: File,
+    end: u64,
+    tables: Vec<Table>,
+}
+
+/// One table's region.
+#[derive(Clone, Copy, Debug, Default)]
+struct Table {
+    offset: u64,
+    /// Entries; a power of two, or 0 before the table's first entry.
+    cap: u32,
+    len: u32,
+}
+
+/// Tables of [`Heads`].
+const TABLES: usize = 1024;
+/// Bits of a digest that choose its table.
+const TABLE_BITS: u32 = TABLES.trailing_zeros();
+/// Entries of a table's first region.
+const FIRST_CAP: u32 = 64;
+/// Entries read at once while probing: most probes end within one read.
+const WINDOW: usize = 16;
+/// Bytes of a [`Heads`] entry.
+const ENTRY: usize = 8;
+
+fn table_of(digest: u32) -> usize {
+    (digest >> (32 - TABLE_BITS)) as usize
+}
+
+/// Whether a table of `cap` entries may hold `len`.
+fn fits(len: u32, cap: u32) -> bool {
+    u64::from(len) * 10 <= u64::from(cap) * 7
+}
+
+/// An entry's digest and stored slot (slot + 1; 0 is empty).
+fn entry_at(entry: &[u8]) -> (u32, u32) {
+    (
+        u32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]]),
+        u32::from_le_bytes([entry[4], entry[5], entry[6], entry[7]]),
+    )
+}
+
+/// Sets `digest`'s stored slot in a table held in memory; true if the digest is new.
+fn put(buf: &mut [u8], cap: u32, digest: u32, stored: u32) -> bool {
+    let mut pos = (digest & (cap - 1)) as usize;
+    loop {
+        let at = pos * ENTRY;
+        let (d, s) = entry_at(&buf[at..at + ENTRY]);
+        if s == 0 || d == digest {
+            buf[at..at + 4].copy_from_slice(&digest.to_le_bytes());
+            buf[at + 4..at + 8].copy_from_slice(&stored.to_le_bytes());
+            return s == 0;
+        }
+        pos = (pos + 1) & (cap as usize - 1);
+    }
+}
+
+impl Heads {
+    /// Heads on disk.
+    fn len(&self) -> u64 {
+        self.tables.iter().map(|t| u64::from(t.len)).sum()
+    }
+
+    /// Makes each of `newer`'s slots the latest with its digest.
+    fn merge(&mut self, newer: &HashMap<u32, u32, BuildHasherDefault<Digested>>) -> io::Result<()> {
+        let mut grouped: Vec<Vec<(u32, u32)>> = vec![Vec::new(); TABLES];
+        for (d, slot) in newer {
+            grouped[table_of(*d)].push((*d, *slot));
+        }
+        for (t, entries) in grouped.into_iter().enumerate() {
+            if entries.is_empty() {
+                continue;
+            }
+            let old = self.tables[t];
+            let most = old
+                .len
+                .saturating_add(u32::try_from(entries.len()).map_err(io::Error::other)?);
+            let mut cap = old.cap.max(FIRST_CAP);
+            while !fits(most, cap) {
+                cap *= 2;
+            }
+            let mut region = vec![0u8; old.cap as usize * ENTRY];
+            self.file.read_exact_at(&mut region, old.offset)?;
+            let mut buf = if cap == old.cap {
+                region
+            } else {
+                let mut buf = vec![0u8; cap as usize * ENTRY];
+                for entry in region.chunks_exact(ENTRY) {
+                    let (d, s) = entry_at(entry);
+                    if s != 0 {
+                        put(&mut buf, cap, d, s);
+                    }
+                }
+                buf
+            };
+            let mut len = old.len;
+            for (d, slot) in entries {
+                len += u32::from(put(&mut buf, cap, d, slot + 1));
+            }
+            let offset = if cap == old.cap { old.offset } else { self.end };
+            self.file.write_all_at(&buf, offset)?;
+            if offset == self.end {
+                self.end += buf.len() as u64;
+            }
+            self.tables[t] = Table { offset, cap, len };
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with every digest on disk (one read per table).
+    fn each_digest(&self, mut f: impl FnMut(u32)) -> io::Result<()> {
+        for table in &self.tables {
+            let mut region = vec![0u8; table.cap as usize * ENTRY];
+            self.file.read_exact_at(&mut region, table.offset)?;
+            for entry in region.chunks_exact(ENTRY) {
+                let (d, s) = entry_at(entry);
+                if s != 0 {
+                    f(d);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The latest slot with `digest`.
+    fn get(&self, digest: u32) -> io::Result<u32> {
+        let table = self.tables[table_of(digest)];
+        if table.cap == 0 {
+            return Ok(NONE);
+        }
+        let mut pos = digest & (table.cap - 1);
+        let mut buf = [0u8; WINDOW * ENTRY];
+        loop {
+            // Tables are at most 7/10 full, so an empty entry ends every probe.
+            let n = (WINDOW as u32).min(table.cap - pos) as usize;
+            self.file.read_exact_at(
+                &mut buf[..n * ENTRY],
+                table.offset + u64::from(pos) * ENTRY as u64,
+            )?;
+            for entry in buf[..n * ENTRY].chunks_exact(ENTRY) {
+                let (d, s) = entry_at(entry);
+                if s == 0 {
+                    return Ok(NONE);
+                }
+                if d == digest {
+                    return Ok(s - 1);
+                }
+            }
+            pos = (pos + n as u32) & (table.cap - 1);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fingerprint::simhash::NearPrint;
+    use crate::fingerprint::simhash::{NearPrint, SLOTS};
 
     fn print(text: &str) -> NearPrint {
         NearPrint::of(&[text]).expect("text has shingles")
@@ -211,6 +643,12 @@ mod tests {
         }
     }
 
+    /// An index in memory and one in scratch files from its first text, which every
+    /// behaviour below must share.
+    fn both(dir: &tempfile::TempDir) -> [NearIndex; 2] {
+        [NearIndex::default(), NearIndex::spilling(dir.path(), 0)]
+    }
+
     #[test]
     fn a_text_finds_itself_and_a_close_copy_but_not_an_unrelated_one() {
         let base = "The quarterly report shows revenue growth across every region, with the \
@@ -218,34 +656,38 @@ mod tests {
         let copy = format!("{base} Editor's note: figures are preliminary.");
         let other = "A storm closed the harbour for three days and the ferries stayed in port \
                      while the coastguard checked the breakwater and the lighthouse.";
-        let mut index = NearIndex::default();
-        let (a, c) = (print(base), print(other));
-        index.insert(doc(1, &a), &a);
-        index.insert(doc(2, &c), &c);
-        let found = index.candidates(&print(&copy), within(64), 64);
-        assert!(found.iter().any(|d| d.hash == ContentHash([1; 32])));
-        assert!(!found.iter().any(|d| d.hash == ContentHash([2; 32])));
-        assert_eq!(index.len(), 2);
+        let dir = tempfile::tempdir().unwrap();
+        for mut index in both(&dir) {
+            let (a, c) = (print(base), print(other));
+            index.insert(doc(1, &a), &a).unwrap();
+            index.insert(doc(2, &c), &c).unwrap();
+            let found = index.candidates(&print(&copy), within(64), 64).unwrap();
+            assert!(found.iter().any(|d| d.hash == ContentHash([1; 32])));
+            assert!(!found.iter().any(|d| d.hash == ContentHash([2; 32])));
+            assert_eq!(index.len(), 2);
+        }
     }
 
     #[test]
     fn distance_bound_and_per_band_cap_hold() {
         let text = "one two three four five six seven eight nine ten eleven twelve thirteen";
         let p = print(text);
-        let mut index = NearIndex::default();
-        for n in 0..10 {
-            index.insert(doc(n, &p), &p);
+        let dir = tempfile::tempdir().unwrap();
+        for mut index in both(&dir) {
+            for n in 0..10 {
+                index.insert(doc(n, &p), &p).unwrap();
+            }
+            // Each text is reported once although it shares all its keys.
+            assert_eq!(index.candidates(&p, within(0), 64).unwrap().len(), 10);
+            // Chains are walked newest first, at most `per_band` deep.
+            let capped = index.candidates(&p, within(0), 3).unwrap();
+            assert_eq!(capped.len(), 3);
+            let numbers: Vec<u8> = capped.iter().map(|d| d.hash.0[0]).collect();
+            assert_eq!(numbers, vec![7, 8, 9]);
+            let mut far = p.clone();
+            far.simhash = !p.simhash;
+            assert!(index.candidates(&far, within(10), 64).unwrap().is_empty());
         }
-        // Each text is reported once although it shares all its keys.
-        assert_eq!(index.candidates(&p, within(0), 64).len(), 10);
-        // Chains are walked newest first, at most `per_band` deep.
-        let capped = index.candidates(&p, within(0), 3);
-        assert_eq!(capped.len(), 3);
-        let numbers: Vec<u8> = capped.iter().map(|d| d.hash.0[0]).collect();
-        assert_eq!(numbers, vec![7, 8, 9]);
-        let mut far = p.clone();
-        far.simhash = !p.simhash;
-        assert!(index.candidates(&far, within(10), 64).is_empty());
     }
 
     #[test]
@@ -254,11 +696,187 @@ mod tests {
         let q = print("the harbour stayed closed for three days while storms passed over");
         assert!((sketch_jaccard(&sketch(&p), &sketch(&p)) - 1.0).abs() < 1e-9);
         assert!(sketch_jaccard(&sketch(&p), &sketch(&q)) < 0.25);
-        let mut index = NearIndex::default();
-        index.insert(doc(1, &p), &p);
-        let mut shifted = q.clone();
-        shifted.simhash = p.simhash;
-        // Same simhash, unrelated MinHash: the sketch rules it out before any read.
-        assert!(index.candidates(&shifted, within(64), 64).is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        for mut index in both(&dir) {
+            index.insert(doc(1, &p), &p).unwrap();
+            let mut shifted = q.clone();
+            shifted.simhash = p.simhash;
+            // Same simhash, unrelated MinHash: the sketch rules it out before any read.
+            assert!(index
+                .candidates(&shifted, within(64), 64)
+                .unwrap()
+                .is_empty());
+        }
+    }
+
+    /// Deterministic prints in families of five: each family shares a random MinHash sketch,
+    /// and each member changes a few of its slots, so chains hold several texts.
+    fn families(count: usize) -> Vec<NearPrint> {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut rand = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut out = Vec::with_capacity(count);
+        let mut base: Vec<u32> = Vec::new();
+        for n in 0..count {
+            if n % 5 == 0 {
+                base = (0..SLOTS).map(|_| rand() as u32).collect();
+            }
+            let mut minhash = base.clone();
+            for _ in 0..n % 5 * 3 {
+                let slot = rand() as usize % SLOTS;
+                minhash[slot] = rand() as u32;
+            }
+            out.push(NearPrint {
+                simhash: rand(),
+                shingles: 100,
+                minhash,
+            });
+        }
+        out
+    }
+
+    fn numbered(n: usize, p: &NearPrint) -> Doc {
+        let mut hash = [0u8; 32];
+        hash[..8].copy_from_slice(&(n as u64).to_le_bytes());
+        let mut record = [0u8; 16];
+        record[..8].copy_from_slice(&(n as u64).to_le_bytes());
+        Doc::new(ContentHash(hash), RecordId(record), p)
+    }
+
+    fn hashes(docs: &[Doc]) -> Vec<ContentHash> {
+        docs.iter().map(|d| d.hash).collect()
+    }
+
+    #[test]
+    fn an_index_that_moves_to_disk_answers_as_the_memory_one_does() {
+        let prints = families(3_000);
+        let dir = tempfile::tempdir().unwrap();
+        let mut memory = NearIndex::default();
+        let mut moving = NearIndex::spilling(dir.path(), 1_000);
+        let any = NearBounds {
+            max_distance: 64,
+            min_jaccard: 0.0,
+        };
+        for (n, p) in prints.iter().enumerate() {
+            memory.insert(numbered(n, p), p).unwrap();
+            moving.insert(numbered(n, p), p).unwrap();
+            assert_eq!(moving.on_disk(), n >= 1_000, "after text {n}");
+            // Every 1,001st text moves the 1,001 in memory to disk.
+            assert_eq!(moving.recent.docs.len(), (n + 1) % 1_001);
+            if n % 97 == 0 {
+                assert_eq!(
+                    hashes(&memory.candidates(p, any, 16).unwrap()),
+                    hashes(&moving.candidates(p, any, 16).unwrap())
+                );
+            }
+        }
+        assert_eq!(moving.len(), 3_000);
+        // Every distinct digest has one head on disk, and tables grew past their first region.
+        let disk = moving.disk.as_ref().expect("on disk");
+        let mut on_disk = std::collections::HashSet::new();
+        disk.heads
+            .each_digest(|d| assert!(on_disk.insert(d)))
+            .unwrap();
+        assert_eq!(on_disk.len() as u64, disk.heads.len());
+        let mut known = on_disk.clone();
+        known.extend(moving.recent.heads.keys().copied());
+        let all: std::collections::HashSet<u32> = memory.recent.heads.keys().copied().collect();
+        assert_eq!(known, all);
+        // Each table is at most 7/10 full; the filter has a bit for every head.
+        for t in &disk.heads.tables {
+            assert!(t.cap == 0 || fits(t.len, t.cap));
+        }
+        for d in &on_disk {
+            assert!(has_bit(&disk.filter, *d));
+        }
+        assert!(disk.filter.len() as u64 * 64 >= disk.heads.len() * FILTER_BITS_PER_HEAD);
+        for (n, p) in prints.iter().enumerate() {
+            let (a, b) = (
+                memory.candidates(p, any, 16).unwrap(),
+                moving.candidates(p, any, 16).unwrap(),
+            );
+            assert_eq!(hashes(&a), hashes(&b), "text {n}");
+            // A text finds itself and its whole family, with the same entry as stored.
+            assert!(b.iter().any(|d| d.hash == numbered(n, p).hash));
+            assert!(b.len() >= 5, "text {n} found {} texts", b.len());
+            let own = b.iter().find(|d| d.hash == numbered(n, p).hash).unwrap();
+            assert_eq!(own.record, numbered(n, p).record);
+            assert_eq!(own.simhash, p.simhash);
+            assert_eq!(own.sketch, sketch(p));
+        }
+        // A print no text shares a band with finds nothing on disk either.
+        let stranger = families(6).pop().map(|mut p| {
+            p.minhash
+                .iter_mut()
+                .for_each(|v| *v = v.wrapping_mul(31) ^ 0xdead_beef);
+            p
+        });
+        let stranger = stranger.unwrap();
+        assert!(moving.candidates(&stranger, any, 16).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_index_that_cannot_write_its_files_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("missing");
+        let prints = families(2);
+        let mut index = NearIndex::spilling(&gone, 1);
+        index.insert(numbered(0, &prints[0]), &prints[0]).unwrap();
+        let err = index
+            .insert(numbered(1, &prints[1]), &prints[1])
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(!index.on_disk());
+    }
+
+    #[test]
+    fn heads_tables_grow_across_merges_and_keep_the_latest_slot() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut disk = Disk::create(dir.path()).unwrap();
+        let mut state = 0x9E37_79B9u32;
+        let mut rand = move || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state
+        };
+        let mut expected: HashMap<u32, u32> = HashMap::new();
+        // Four merges of 50,000 heads, a fifth of each naming digests already on disk.
+        let mut slot = 0u32;
+        for round in 0..4 {
+            let mut newer: HashMap<u32, u32, BuildHasherDefault<Digested>> = HashMap::default();
+            let old: Vec<u32> = expected.keys().copied().take(10_000).collect();
+            for i in 0..50_000 {
+                let d = if round > 0 && i < old.len() {
+                    old[i]
+                } else {
+                    rand()
+                };
+                newer.insert(d, slot);
+                slot += 1;
+            }
+            disk.heads.merge(&newer).unwrap();
+            expected.extend(newer);
+        }
+        assert_eq!(disk.heads.len(), expected.len() as u64);
+        for (d, slot) in &expected {
+            assert_eq!(disk.heads.get(*d).unwrap(), *slot);
+        }
+        // About 166 heads per table: every table grew from 64 entries to at least 256, each
+        // within 7/10, and a digest never stored is not found.
+        assert_eq!(expected.len(), 170_000);
+        assert!(disk
+            .heads
+            .tables
+            .iter()
+            .all(|t| t.cap >= 256 && fits(t.len, t.cap)));
+        let absent = (0..1000)
+            .map(|_| rand())
+            .find(|d| !expected.contains_key(d));
+        assert_eq!(disk.heads.get(absent.unwrap()).unwrap(), NONE);
     }
 }
