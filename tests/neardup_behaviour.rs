@@ -46,6 +46,21 @@ fn post(url: &str, title: &str, body: &[&str]) -> Post {
     }
 }
 
+/// A mirror's trimmed copy of the story (three paragraphs and a source line) and the origin.
+fn mirror_and_origin() -> (Post, Post) {
+    let mirror = post(
+        "http://mirror.test/a/1.html",
+        "华信科技前三季度营收增长23.4%（转载）",
+        &[STORY[0], STORY[1], STORY[2], "（文章来源：演示日报）"],
+    );
+    let origin = post(
+        "http://origin.test/news?id=1",
+        "华信科技前三季度营收增长23.4%",
+        &STORY,
+    );
+    (mirror, origin)
+}
+
 /// Fingerprints `post` and archives it as the crawl's writer does.
 fn archive(store: &Store, s: &Settings, post: &Post, secs: i64) -> (Record, Outcome) {
     let seen = Utc::now() + TimeDelta::seconds(secs);
@@ -62,16 +77,7 @@ fn the_origin_arriving_after_a_trimmed_mirror_becomes_canonical() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let s = settings("");
-    let mirror = post(
-        "http://mirror.test/a/1.html",
-        "华信科技前三季度营收增长23.4%（转载）",
-        &[STORY[0], STORY[1], STORY[2], "（文章来源：演示日报）"],
-    );
-    let origin = post(
-        "http://origin.test/news?id=1",
-        "华信科技前三季度营收增长23.4%",
-        &STORY,
-    );
+    let (mirror, origin) = mirror_and_origin();
 
     let (first, o) = archive(&store, &s, &mirror, 0);
     assert_eq!(o, Outcome::New { record: first.id });
@@ -230,16 +236,7 @@ fn copies_join_the_same_way_when_the_band_index_has_moved_to_disk() {
         "港口因风暴关闭三天",
         &["受强风暴影响，本市港口自周一起关闭三天，渡轮全部停航，海事部门正在检查防波堤和灯塔的受损情况，预计周四恢复通航。"],
     );
-    let mirror = post(
-        "http://mirror.test/a/1.html",
-        "华信科技前三季度营收增长23.4%（转载）",
-        &[STORY[0], STORY[1], STORY[2], "（文章来源：演示日报）"],
-    );
-    let origin = post(
-        "http://origin.test/news?id=1",
-        "华信科技前三季度营收增长23.4%",
-        &STORY,
-    );
+    let (mirror, origin) = mirror_and_origin();
     // 0: on disk from the first text; 1: moves to disk while the run goes on.
     for in_memory in [0, 1] {
         let dir = tempfile::tempdir().unwrap();

@@ -709,16 +709,20 @@ mod tests {
         }
     }
 
-    /// Deterministic prints in families of five: each family shares a random MinHash sketch,
-    /// and each member changes a few of its slots, so chains hold several texts.
-    fn families(count: usize) -> Vec<NearPrint> {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut rand = move || {
+    /// A deterministic pseudo-random sequence (xorshift64).
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             state
-        };
+        }
+    }
+
+    /// Deterministic prints in families of five: each family shares a random MinHash sketch,
+    /// and each member changes a few of its slots, so chains hold several texts.
+    fn families(count: usize) -> Vec<NearPrint> {
+        let mut rand = xorshift(0x2545_F491_4F6C_DD1D);
         let mut out = Vec::with_capacity(count);
         let mut base: Vec<u32> = Vec::new();
         for n in 0..count {
@@ -837,13 +841,8 @@ mod tests {
     fn heads_tables_grow_across_merges_and_keep_the_latest_slot() {
         let dir = tempfile::tempdir().unwrap();
         let mut disk = Disk::create(dir.path()).unwrap();
-        let mut state = 0x9E37_79B9u32;
-        let mut rand = move || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state
-        };
+        let mut next = xorshift(0x9E37_79B9);
+        let mut rand = move || next() as u32;
         let mut expected: HashMap<u32, u32> = HashMap::new();
         // Four merges of 50,000 heads, a fifth of each naming digests already on disk.
         let mut slot = 0u32;
@@ -854,7 +853,10 @@ mod tests {
                 let d = if round > 0 && i < old.len() {
                     old[i]
                 } else {
-                    rand()
+                    // A digest new to both, so that the count below is exact.
+                    std::iter::repeat_with(&mut rand)
+                        .find(|d| !expected.contains_key(d) && !newer.contains_key(d))
+                        .unwrap()
                 };
                 newer.insert(d, slot);
                 slot += 1;
