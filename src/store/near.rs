@@ -94,7 +94,7 @@ fn sketch_jaccard(a: &[u8; SKETCH_BYTES], b: &[u8; SKETCH_BYTES]) -> f64 {
 }
 
 /// Texts the store's index holds in memory before it moves them to scratch files: about
-/// 6 MiB.
+/// 7 MiB, and 3 more while they move.
 pub(crate) const MEMORY_TEXTS: usize = 8_192;
 
 /// Band key digest → the latest slot (`doc * KEYS + band`) with that digest, and for every

@@ -210,9 +210,12 @@ impl Db {
         // drop writer lock
         drop(tenants);
 
-        tree.gc_pages(leftmost_chain)?;
-
+        // trawl patch: unpin before the walk, which pins per page (see `gc_pages`); a guard
+        // held across it would keep every freed page alive until the end.
         guard.flush();
+        drop(guard);
+
+        tree.gc_pages(leftmost_chain)?;
 
         Ok(true)
     }

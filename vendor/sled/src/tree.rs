@@ -2092,10 +2092,12 @@ impl Tree {
         &self,
         mut leftmost_chain: Vec<PageId>,
     ) -> Result<()> {
-        let guard = pin();
-
         while let Some(mut pid) = leftmost_chain.pop() {
             loop {
+                // trawl patch: a guard per page. One guard for the whole walk kept every
+                // page it pulled from disk and freed alive until the walk ended: dropping a
+                // tree of 100,000 keys held all of its nodes in memory at once.
+                let guard = pin();
                 let cursor_view =
                     if let Some(view) = self.view_for_pid(pid, &guard)? {
                         view
