@@ -4,10 +4,10 @@
 //! MinHash band keys are candidates. The keys used to live in a sled tree (36
 //! entries per text), which made the index most of the store's keys and writes, and made a
 //! lookup 36 range scans whose cost grew with the store as the tree outgrew the cache. Here
-//! they are a hash table of chains in memory: a lookup is 32 table probes plus short chain
-//! walks, whatever the store size, and nothing is written for it. The fingerprints stay in
-//! sled (`prints`), so the index is derived data: it is rebuilt from `prints` and `hashes`
-//! the first time a process ingests a new text.
+//! they are hash tables of chains that this process keeps for itself: a lookup is 32 table
+//! probes plus short chain walks, whatever the store size, and nothing in sled is written
+//! for it. The fingerprints stay in sled (`prints`), so the index is derived data: it is
+//! rebuilt from `prints` and `hashes` the first time a process ingests a new text.
 //!
 //! Memory: about 0.7 KiB per distinct text in memory (a 4-byte chain link and a hash-table
 //! entry per band, plus the text's hash, record, simhash and a 128-byte MinHash sketch), which
