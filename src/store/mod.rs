@@ -369,7 +369,7 @@ impl Store {
             near_memory_texts: near::MEMORY_TEXTS,
             db,
         };
-        // Schema 2 kept the band index on disk; it is derived data, now held in memory.
+        // Schema 2 kept the band index in sled; it is derived data, now kept by each process.
         if db_has_tree(&store.db, "bands") {
             store.db.drop_tree("bands")?;
         }
@@ -977,9 +977,9 @@ impl Store {
     /// Stored content hashes that share at least one band key with `print` and whose simhash
     /// and sketch are within `bounds`, with their records and fingerprints: the candidates a
     /// near-duplicate check looks at. The band index is built on first use from `prints` (in
-    /// memory, then in scratch files), so far candidates are dropped without reading their fingerprint, and at most
-    /// a bounded number of entries is read per band, so a bucket of generic text cannot make
-    /// lookups grow with the store.
+    /// memory, then in scratch files); far candidates are dropped without reading their
+    /// fingerprint, and at most a bounded number of entries is read per band, so a bucket of
+    /// generic text cannot make lookups grow with the store.
     pub fn near_candidates(
         &self,
         print: &NearPrint,
@@ -1000,7 +1000,7 @@ impl Store {
         Ok(out)
     }
 
-    /// The in-memory band index's candidates for `print` (none if it is not built).
+    /// The band index's candidates for `print` (none if it is not built).
     fn indexed_candidates(
         &self,
         print: &NearPrint,
@@ -1031,7 +1031,7 @@ impl Store {
         self
     }
 
-    /// Builds the in-memory band index if this process has not yet.
+    /// Builds the band index if this process has not yet.
     fn ensure_near_index(&self) -> Result<(), StoreError> {
         let mut index = self.near.lock().unwrap_or_else(PoisonError::into_inner);
         if index.is_none() {

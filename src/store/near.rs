@@ -111,6 +111,12 @@ pub(crate) struct NearIndex {
     spill: Option<Spill>,
 }
 
+/// Where a text lives: in scratch files, or at this place among the recent texts.
+enum Place<'a> {
+    Disk(&'a Disk),
+    Recent(usize),
+}
+
 /// Where texts move to disk, and how many stay in memory.
 #[derive(Debug)]
 struct Spill {
@@ -226,16 +232,17 @@ impl NearIndex {
             self.recent.next.push(previous);
         }
         self.recent.docs.push(doc);
-        if let Some(spill) = &self.spill {
-            if self.recent.docs.len() > spill.after {
-                let disk = match self.disk.take() {
-                    Some(disk) => disk,
-                    None => Disk::create(&spill.dir)?,
-                };
-                let disk = self.disk.insert(disk);
-                disk.append(&self.recent)?;
-                self.recent = Memory::default();
+        let Some(spill) = &self.spill else {
+            return Ok(());
+        };
+        if self.recent.docs.len() > spill.after {
+            if self.disk.is_none() {
+                self.disk = Some(Disk::create(&spill.dir)?);
             }
+            if let Some(disk) = &mut self.disk {
+                disk.append(&self.recent)?;
+            }
+            self.recent = Memory::default();
         }
         Ok(())
     }
@@ -251,31 +258,38 @@ impl NearIndex {
         }
     }
 
+    /// Where text `number` lives.
+    fn locate(&self, number: u32) -> Place<'_> {
+        match &self.disk {
+            Some(disk) if number < disk.count => Place::Disk(disk),
+            _ => Place::Recent((number - self.on_disk_count()) as usize),
+        }
+    }
+
     /// The slot before `slot` with the same digest.
     fn next(&self, slot: u32) -> io::Result<u32> {
-        let first = self.on_disk_count() * KEYS as u32;
-        match (&self.disk, slot.checked_sub(first)) {
-            (_, Some(i)) => Ok(self.recent.next.get(i as usize).copied().unwrap_or(NONE)),
-            (Some(disk), None) => disk.next(slot),
-            (None, None) => Ok(NONE),
+        match self.locate(slot / KEYS as u32) {
+            Place::Disk(disk) => disk.next(slot),
+            Place::Recent(i) => {
+                let link = i * KEYS + (slot as usize % KEYS);
+                Ok(self.recent.next.get(link).copied().unwrap_or(NONE))
+            }
         }
     }
 
     /// Text number `number`.
     fn doc(&self, number: u32) -> io::Result<Option<Doc>> {
-        match (&self.disk, number.checked_sub(self.on_disk_count())) {
-            (_, Some(i)) => Ok(self.recent.docs.get(i as usize).copied()),
-            (Some(disk), None) => disk.doc(number),
-            (None, None) => Ok(None),
+        match self.locate(number) {
+            Place::Disk(disk) => disk.doc(number).map(Some),
+            Place::Recent(i) => Ok(self.recent.docs.get(i).copied()),
         }
     }
 
     /// Text number `number`'s simhash.
     fn simhash(&self, number: u32) -> Option<u64> {
-        match (&self.disk, number.checked_sub(self.on_disk_count())) {
-            (_, Some(i)) => self.recent.docs.get(i as usize).map(|d| d.simhash),
-            (Some(disk), None) => disk.simhashes.get(number as usize).copied(),
-            (None, None) => None,
+        match self.locate(number) {
+            Place::Disk(disk) => disk.simhashes.get(number as usize).copied(),
+            Place::Recent(i) => self.recent.docs.get(i).map(|d| d.simhash),
         }
     }
 
@@ -318,9 +332,7 @@ impl NearIndex {
             let Some(doc) = self.doc(number)? else {
                 continue;
             };
-            if (doc.simhash ^ print.simhash).count_ones() <= bounds.max_distance
-                && (floor <= 0.0 || sketch_jaccard(&mine, &doc.sketch) >= floor)
-            {
+            if floor <= 0.0 || sketch_jaccard(&mine, &doc.sketch) >= floor {
                 out.push(doc);
             }
         }
@@ -439,14 +451,12 @@ impl Disk {
         Ok(u32::from_le_bytes(word))
     }
 
-    fn doc(&self, number: u32) -> io::Result<Option<Doc>> {
-        if number >= self.count {
-            return Ok(None);
-        }
+    /// Text number `number` (below `count`).
+    fn doc(&self, number: u32) -> io::Result<Doc> {
         let mut bytes = [0u8; DOC_BYTES];
         self.docs
             .read_exact_at(&mut bytes, u64::from(number) * DOC_BYTES as u64)?;
-        Ok(Some(Doc::from_bytes(&bytes)))
+        Ok(Doc::from_bytes(&bytes))
     }
 }
 
