@@ -93,9 +93,14 @@ fn sketch_jaccard(a: &[u8; SKETCH_BYTES], b: &[u8; SKETCH_BYTES]) -> f64 {
     (share - 1.0 / 256.0) / (255.0 / 256.0)
 }
 
-/// Texts the store's index holds in memory before it moves them to scratch files: about
-/// 7 MiB, and 3 more while they move.
-pub(crate) const MEMORY_TEXTS: usize = 8_192;
+/// Buckets of the recent texts' chain-head table at its largest.
+const RECENT_HEAD_BUCKETS: usize = 1 << 18;
+/// Texts the store's index holds in memory before it moves them to scratch files: as many
+/// as fill [`RECENT_HEAD_BUCKETS`] to the 7/8 that std's `HashMap` holds before it doubles
+/// (7,168 texts, 4.4 MiB: 2.3 for the heads, 1.3 for the texts, 0.9 for the links). One
+/// text more would double the heads table (another 2.3 MiB, and 4.6 while it rehashes),
+/// and the texts' and links' vectors with it: at 8,192 texts the index peaked at 13 MiB.
+pub(crate) const MEMORY_TEXTS: usize = RECENT_HEAD_BUCKETS / 8 * 7 / KEYS;
 
 /// Band key digest → the latest slot (`doc * KEYS + band`) with that digest, and for every
 /// slot the previous slot with the same digest. The newest texts' chains are in memory
@@ -184,8 +189,8 @@ fn digest(key: BandKey) -> u32 {
 }
 
 impl NearIndex {
-    /// An index that keeps its newest `after` texts in memory and moves older ones to
-    /// scratch files in `dir`.
+    /// An index that keeps its newest texts in memory and moves them to scratch files in
+    /// `dir` once `after` are there.
     pub fn spilling(dir: &Path, after: usize) -> NearIndex {
         NearIndex {
             spill: Some(Spill {
@@ -235,14 +240,13 @@ impl NearIndex {
         let Some(spill) = &self.spill else {
             return Ok(());
         };
-        if self.recent.docs.len() > spill.after {
+        if self.recent.docs.len() >= spill.after {
             if self.disk.is_none() {
                 self.disk = Some(Disk::create(&spill.dir)?);
             }
             if let Some(disk) = &mut self.disk {
-                disk.append(&self.recent)?;
+                disk.append(std::mem::take(&mut self.recent))?;
             }
-            self.recent = Memory::default();
         }
         Ok(())
     }
@@ -409,29 +413,36 @@ impl Disk {
     }
 
     /// Appends the texts of `recent`, numbered from `count` on: one write for their texts,
-    /// one for their links, one per touched heads table.
-    fn append(&mut self, recent: &Memory) -> io::Result<()> {
-        let added = u32::try_from(recent.docs.len()).map_err(io::Error::other)?;
-        let bytes: Vec<u8> = recent.docs.iter().flat_map(|d| d.to_bytes()).collect();
+    /// one for their links, one per touched heads table. Each part of `recent` is freed
+    /// once written, so that the move needs little memory beyond what it frees.
+    fn append(&mut self, recent: Memory) -> io::Result<()> {
+        let Memory { docs, heads, next } = recent;
+        let added = u32::try_from(docs.len()).map_err(io::Error::other)?;
+        let bytes: Vec<u8> = docs.iter().flat_map(|d| d.to_bytes()).collect();
         self.docs
             .write_all_at(&bytes, u64::from(self.count) * DOC_BYTES as u64)?;
         drop(bytes);
-        let bytes: Vec<u8> = recent.next.iter().flat_map(|n| n.to_le_bytes()).collect();
+        self.simhashes.extend(docs.iter().map(|d| d.simhash));
+        drop(docs);
+        let bytes: Vec<u8> = next.iter().flat_map(|n| n.to_le_bytes()).collect();
+        drop(next);
         self.next
             .write_all_at(&bytes, u64::from(self.count) * (KEYS * 4) as u64)?;
         drop(bytes);
-        self.heads.merge(&recent.heads)?;
-        self.simhashes.extend(recent.docs.iter().map(|d| d.simhash));
+        self.heads.merge(&heads)?;
         self.count += added;
-        let heads = self.heads.len();
-        if (self.filter.len() as u64) * 64 < heads * FILTER_BITS_PER_HEAD {
-            let bits = (heads * FILTER_BITS_PER_HEAD)
+        let on_disk = self.heads.len();
+        if (self.filter.len() as u64) * 64 < on_disk * FILTER_BITS_PER_HEAD {
+            drop(heads);
+            let bits = (on_disk * FILTER_BITS_PER_HEAD)
                 .next_power_of_two()
                 .max(1 << 16);
+            // Freed before the larger one is allocated, so that the two never coexist.
+            self.filter = Vec::new();
             self.filter = vec![0; (bits / 64) as usize];
             self.heads.each_digest(|d| set_bit(&mut self.filter, d))?;
         } else {
-            for d in recent.heads.keys() {
+            for d in heads.keys() {
                 set_bit(&mut self.filter, *d);
             }
         }
@@ -545,14 +556,12 @@ impl Heads {
 
     /// Makes each of `newer`'s slots the latest with its digest.
     fn merge(&mut self, newer: &HashMap<u32, u32, BuildHasherDefault<Digested>>) -> io::Result<()> {
-        let mut grouped: Vec<Vec<(u32, u32)>> = vec![Vec::new(); TABLES];
-        for (d, slot) in newer {
-            grouped[table_of(*d)].push((*d, *slot));
-        }
-        for (t, entries) in grouped.into_iter().enumerate() {
-            if entries.is_empty() {
-                continue;
-            }
+        // One vector sorted by table, of exactly the entries' size: a vector per table
+        // cost twice that in their spare capacity.
+        let mut sorted: Vec<(u32, u32)> = newer.iter().map(|(d, s)| (*d, *s)).collect();
+        sorted.sort_unstable_by_key(|(d, _)| table_of(*d));
+        for entries in sorted.chunk_by(|a, b| table_of(a.0) == table_of(b.0)) {
+            let t = table_of(entries[0].0);
             let old = self.tables[t];
             let most = old
                 .len
@@ -576,7 +585,7 @@ impl Heads {
                 buf
             };
             let mut len = old.len;
-            for (d, slot) in entries {
+            for &(d, slot) in entries {
                 len += u32::from(put(&mut buf, cap, d, slot + 1));
             }
             let offset = if cap == old.cap { old.offset } else { self.end };
@@ -753,6 +762,45 @@ mod tests {
         out
     }
 
+    #[test]
+    fn the_texts_kept_in_memory_fit_the_heads_table_without_doubling_it() {
+        // Unrelated texts: every band of every text is a digest of its own.
+        let mut rand = xorshift(0x9E37_79B9_7F4A_7C15);
+        let mut index = NearIndex::default();
+        for n in 0..MEMORY_TEXTS {
+            let p = NearPrint {
+                simhash: rand(),
+                shingles: 100,
+                minhash: (0..SLOTS).map(|_| rand() as u32).collect(),
+            };
+            index.insert(numbered(n, &p), &p).unwrap();
+        }
+        let heads = index.recent.heads.len();
+        assert!(
+            heads > MEMORY_TEXTS * KEYS * 99 / 100,
+            "{heads} distinct heads"
+        );
+        assert!(index.recent.heads.capacity() < RECENT_HEAD_BUCKETS);
+        // One text more, and the table doubles: the store's index moves its texts to disk
+        // before that.
+        let p = print("one more text about the harbour, the ferries and the lighthouse keeper");
+        index.insert(numbered(MEMORY_TEXTS, &p), &p).unwrap();
+        assert!(index.recent.heads.capacity() >= RECENT_HEAD_BUCKETS);
+    }
+
+    #[test]
+    fn the_store_index_moves_its_texts_once_memory_texts_are_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut index = NearIndex::spilling(dir.path(), MEMORY_TEXTS);
+        for (n, p) in families(MEMORY_TEXTS).iter().enumerate() {
+            assert!(!index.on_disk(), "before text {n}");
+            index.insert(numbered(n, p), p).unwrap();
+        }
+        assert!(index.on_disk());
+        assert_eq!(index.recent.docs.len(), 0);
+        assert_eq!(index.len(), MEMORY_TEXTS);
+    }
+
     fn numbered(n: usize, p: &NearPrint) -> Doc {
         let mut hash = [0u8; 32];
         hash[..8].copy_from_slice(&(n as u64).to_le_bytes());
@@ -778,9 +826,9 @@ mod tests {
         for (n, p) in prints.iter().enumerate() {
             memory.insert(numbered(n, p), p).unwrap();
             moving.insert(numbered(n, p), p).unwrap();
-            assert_eq!(moving.on_disk(), n >= 1_000, "after text {n}");
-            // Every 1,001st text moves the 1,001 in memory to disk.
-            assert_eq!(moving.recent.docs.len(), (n + 1) % 1_001);
+            assert_eq!(moving.on_disk(), n >= 999, "after text {n}");
+            // Every 1,000th text moves the 1,000 in memory to disk.
+            assert_eq!(moving.recent.docs.len(), (n + 1) % 1_000);
             if n % 97 == 0 {
                 assert_eq!(
                     hashes(&memory.candidates(p, any, 16).unwrap()),
@@ -838,8 +886,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let gone = dir.path().join("missing");
         let prints = families(2);
-        let mut index = NearIndex::spilling(&gone, 1);
+        let mut index = NearIndex::spilling(&gone, 2);
         index.insert(numbered(0, &prints[0]), &prints[0]).unwrap();
+        // The second text fills the memory share: it must move, and cannot.
         let err = index
             .insert(numbered(1, &prints[1]), &prints[1])
             .unwrap_err();
