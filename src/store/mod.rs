@@ -1023,7 +1023,7 @@ impl Store {
     }
 
     /// Sets how many texts the near-duplicate index holds in memory before it moves them to
-    /// unnamed scratch files in the store's directory (default 7,168, about 4.4 MiB). More is
+    /// unnamed scratch files in the store's directory (default 7,168, about 4.8 MiB). More is
     /// faster for large crawls and costs about 0.7 KiB per text; 0 or 1 puts it on disk at
     /// once.
     /// Takes effect when the index is next built (the first ingest of a process).

@@ -96,10 +96,11 @@ fn sketch_jaccard(a: &[u8; SKETCH_BYTES], b: &[u8; SKETCH_BYTES]) -> f64 {
 /// Buckets of the recent texts' chain-head table at its largest.
 const RECENT_HEAD_BUCKETS: usize = 1 << 18;
 /// Texts the store's index holds in memory before it moves them to scratch files: as many
-/// as fill [`RECENT_HEAD_BUCKETS`] to the 7/8 that std's `HashMap` holds before it doubles
-/// (7,168 texts, 4.4 MiB: 2.3 for the heads, 1.3 for the texts, 0.9 for the links). One
-/// text more would double the heads table (another 2.3 MiB, and 4.6 while it rehashes),
-/// and the texts' and links' vectors with it: at 8,192 texts the index peaked at 13 MiB.
+/// as fill [`RECENT_HEAD_BUCKETS`] to the 7/8 that std's `HashMap` holds before it doubles.
+/// That is 7,168 texts in 4.8 MiB: 2.3 for the heads, 1.5 for the texts and 1.0 for the
+/// links, each vector grown to its next power of two. One text more would double the heads
+/// table (another 2.3 MiB, and 4.6 while it rehashes), and the texts' and links' vectors
+/// with it: at 8,192 texts the index peaked at 13 MiB.
 pub(crate) const MEMORY_TEXTS: usize = RECENT_HEAD_BUCKETS / 8 * 7 / KEYS;
 
 /// Band key digest → the latest slot (`doc * KEYS + band`) with that digest, and for every
