@@ -534,6 +534,14 @@ fn entry_at(entry: &[u8]) -> (u32, u32) {
     )
 }
 
+/// The filled entries of a region: (digest, stored slot).
+fn filled(region: &[u8]) -> impl Iterator<Item = (u32, u32)> + '_ {
+    region
+        .chunks_exact(ENTRY)
+        .map(entry_at)
+        .filter(|&(_, stored)| stored != 0)
+}
+
 /// Sets `digest`'s stored slot in a table held in memory; true if the digest is new.
 fn put(buf: &mut [u8], cap: u32, digest: u32, stored: u32) -> bool {
     let mut pos = (digest & (cap - 1)) as usize;
@@ -571,17 +579,13 @@ impl Heads {
             while !fits(most, cap) {
                 cap *= 2;
             }
-            let mut region = vec![0u8; old.cap as usize * ENTRY];
-            self.file.read_exact_at(&mut region, old.offset)?;
+            let region = self.region(old)?;
             let mut buf = if cap == old.cap {
                 region
             } else {
                 let mut buf = vec![0u8; cap as usize * ENTRY];
-                for entry in region.chunks_exact(ENTRY) {
-                    let (d, s) = entry_at(entry);
-                    if s != 0 {
-                        put(&mut buf, cap, d, s);
-                    }
+                for (d, s) in filled(&region) {
+                    put(&mut buf, cap, d, s);
                 }
                 buf
             };
@@ -599,16 +603,18 @@ impl Heads {
         Ok(())
     }
 
+    /// A table's whole region, in one read.
+    fn region(&self, table: Table) -> io::Result<Vec<u8>> {
+        let mut region = vec![0u8; table.cap as usize * ENTRY];
+        self.file.read_exact_at(&mut region, table.offset)?;
+        Ok(region)
+    }
+
     /// Calls `f` with every digest on disk (one read per table).
     fn each_digest(&self, mut f: impl FnMut(u32)) -> io::Result<()> {
         for table in &self.tables {
-            let mut region = vec![0u8; table.cap as usize * ENTRY];
-            self.file.read_exact_at(&mut region, table.offset)?;
-            for entry in region.chunks_exact(ENTRY) {
-                let (d, s) = entry_at(entry);
-                if s != 0 {
-                    f(d);
-                }
+            for (d, _) in filled(&self.region(*table)?) {
+                f(d);
             }
         }
         Ok(())
