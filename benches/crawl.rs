@@ -8,7 +8,9 @@
 //!   `TRAWL_BENCH_ARTICLES` articles (default 7,000: ~22,000 pages over 4 hosts); reports
 //!   pages/s, MB/s, CPU seconds per 1,000 pages, peak RSS and each as a ratio of ceiling B.
 //!   trawl's peak RSS is that of the whole `trawl crawl` command: after the crawl the child
-//!   also updates the search index and reads the store's totals, as the command does;
+//!   also updates the search index and reads the store's totals, as the command does. Under
+//!   each crawler, its CPU per 1,000 pages by thread group (tokio's workers and blocking
+//!   threads, sled's I/O threads, the main thread), so a change's cost shows where it lands;
 //! - **faults**: the demo network with and without the fault host among the seeds; reports the
 //!   healthy hosts' throughput (pages/s, measured on the server between their first and last
 //!   request) in both runs and their ratio (the faulty host must cost the others ≤ 10%);
@@ -18,6 +20,7 @@
 //!
 //! `cargo bench --bench crawl -- throughput`, `-- faults` or `-- memory` runs one.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
@@ -38,6 +41,9 @@ struct Report {
     /// Peak RSS when the crawl itself ended, before the search index update.
     #[serde(default)]
     crawl_peak_rss_mib: f64,
+    /// CPU seconds by thread group when the crawl ended (see [`cpu_by_thread`]).
+    #[serde(default)]
+    threads: BTreeMap<String, f64>,
 }
 
 fn proc_status(field: &str) -> f64 {
@@ -50,7 +56,42 @@ fn proc_status(field: &str) -> f64 {
 }
 
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    stat_cpu_seconds(&std::fs::read_to_string("/proc/self/stat").unwrap_or_default())
+}
+
+/// This process's CPU seconds so far by thread group: thread names without their numbers
+/// (`sled-io-3` counts as `sled-io`), the process's first thread as `main`, and threads that
+/// have ended as `ended threads` (the whole process's CPU less the live threads'; sled starts
+/// extra I/O threads when its jobs queue up, and they end when idle). tokio names its
+/// workers (fetching) and its blocking threads (page analysis, the writer) alike:
+/// `tokio-rt-worker`.
+fn cpu_by_thread() -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    let total = cpu_seconds();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return out;
+    };
+    let pid = std::process::id().to_string();
+    for task in tasks.flatten() {
+        let read = |f: &str| std::fs::read_to_string(task.path().join(f)).unwrap_or_default();
+        let name = if task.file_name().to_str() == Some(pid.as_str()) {
+            "main".to_string()
+        } else {
+            read("comm")
+                .trim()
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                .trim_end_matches('-')
+                .to_string()
+        };
+        *out.entry(name).or_default() += stat_cpu_seconds(&read("stat"));
+    }
+    let live: f64 = out.values().sum();
+    out.insert("ended threads".to_string(), (total - live).max(0.0));
+    out
+}
+
+/// utime + stime of a `/proc/.../stat` line, in seconds.
+fn stat_cpu_seconds(stat: &str) -> f64 {
     // Fields after the command name (which may contain spaces) start after the last ')'.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let f: Vec<&str> = rest.split_whitespace().collect();
@@ -100,7 +141,7 @@ fn child(addr: SocketAddr, extra_seed: Option<String>, list_out: Option<String>)
     let summary = rt
         .block_on(trawl::crawl::crawl(Arc::new(settings), &store, rx))
         .expect("crawl");
-    let (seconds, cpu) = (t.elapsed().as_secs_f64(), cpu_seconds());
+    let (seconds, cpu, threads) = (t.elapsed().as_secs_f64(), cpu_seconds(), cpu_by_thread());
     let crawl_peak = proc_status("VmHWM:");
     // Then what `trawl crawl` does before it exits: bring the search index up to date and
     // print the store's totals. Not in the crawl's time and CPU, but in its peak RSS, which
@@ -114,6 +155,7 @@ fn child(addr: SocketAddr, extra_seed: Option<String>, list_out: Option<String>)
         cpu_seconds: cpu,
         peak_rss_mib: proc_status("VmHWM:"),
         crawl_peak_rss_mib: crawl_peak,
+        threads,
     };
     if let Some(path) = list_out {
         let mut list = String::new();
@@ -211,6 +253,7 @@ fn ceiling_child(addr: SocketAddr, list: Option<String>) {
         cpu_seconds: cpu_seconds(),
         peak_rss_mib: proc_status("VmHWM:"),
         crawl_peak_rss_mib: proc_status("VmHWM:"),
+        threads: cpu_by_thread(),
     };
     println!("{}", serde_json::to_string(&report).expect("report"));
 }
@@ -332,6 +375,7 @@ async fn memory() {
             r.peak_rss_mib,
             r.crawl_peak_rss_mib
         );
+        print_threads(&r);
         rss.push(r.peak_rss_mib);
         server.shutdown().await;
     }
@@ -353,6 +397,19 @@ fn print_row(name: &str, r: &Report, bytes: u64, baseline: f64) {
         r.peak_rss_mib,
         rate / baseline
     );
+    print_threads(r);
+}
+
+/// The crawl's CPU per 1,000 pages by thread group, largest first.
+fn print_threads(r: &Report) {
+    let mut groups: Vec<(&String, &f64)> = r.threads.iter().filter(|(_, s)| **s > 0.0).collect();
+    groups.sort_by(|a, b| b.1.total_cmp(a.1));
+    let per_1k = |s: f64| s * 1000.0 / r.pages.max(1) as f64;
+    let list: Vec<String> = groups
+        .iter()
+        .map(|(name, s)| format!("{name} {:.3}", per_1k(**s)))
+        .collect();
+    println!("      CPU s/1k pages by thread: {}", list.join(", "));
 }
 
 /// Total body bytes the server sent so far.
